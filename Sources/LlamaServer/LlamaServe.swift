@@ -1,0 +1,39 @@
+import Foundation
+
+/// The `llamaserve` executable: dispatches to a subcommand and turns errors into one-line messages.
+@main
+enum LlamaServe {
+    static let commands: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
+        ("info", "print a readable summary of a GGUF model", InfoCommand.run),
+    ]
+
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
+            printUsage()
+            exit(arguments.isEmpty ? 2 : 0)
+        }
+        arguments.removeFirst()
+        guard let command = commands.first(where: { $0.name == name }) else {
+            fail("unknown command '\(name)' (commands: \(commands.map(\.name).joined(separator: ", ")))")
+        }
+        do {
+            try await command.run(arguments)
+        } catch {
+            fail("\(error)")
+        }
+    }
+
+    static func printUsage() {
+        print("usage: llamaserve <command> [options]\n\ncommands:")
+        for command in commands {
+            print("  \(command.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(command.summary)")
+        }
+        print("\n`llamaserve <command> --help` describes a command's options.")
+    }
+
+    static func fail(_ message: String) -> Never {
+        FileHandle.standardError.write(Data("llamaserve: \(message)\n".utf8))
+        exit(2)
+    }
+}
