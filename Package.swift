@@ -21,15 +21,22 @@ let package = Package(
     targets: [
         // Leaves: no project imports.
         .target(name: "GGUF", swiftSettings: strict),
+        // Tokenizers: SentencePiece and byte-level BPE, vocabulary, streaming detokenizer. Standard library only.
+        .target(name: "Tokenization", swiftSettings: strict),
+        // The model: vocabulary loading from GGUF for now; the forward pass joins it later.
+        .target(name: "Model", dependencies: ["GGUF", "Tokenization"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
-            dependencies: ["GGUF"],
+            dependencies: ["GGUF", "Tokenization", "Model"],
             swiftSettings: strict
         ),
         // Test-only helpers (GGUF writer, fixture locations).
         .target(name: "TestSupport", dependencies: ["GGUF"], swiftSettings: strict),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "TokenizationTests", dependencies: ["Tokenization", "Model", "GGUF", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

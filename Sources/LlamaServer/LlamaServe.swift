@@ -5,6 +5,8 @@ import Foundation
 enum LlamaServe {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
         ("info", "print a readable summary of a GGUF model", InfoCommand.run),
+        ("tokenize", "print the token ids of a text (or time encoding)", TokenizeCommand.run),
+        ("detokenize", "print the text of token ids", DetokenizeCommand.run),
     ]
 
     static func main() async {

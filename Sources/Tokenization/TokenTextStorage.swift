@@ -1,0 +1,128 @@
+/// Every token's text as UTF-8 bytes in one contiguous buffer, with a hash index from text to token id.
+///
+/// One buffer instead of 49,152 `String`s keeps a vocabulary small (≈ 0.5 MB for SmolLM2) and lets the
+/// tokenizers look up a byte range of their input without building a `String` or an `Array` for it.
+/// Lookup is open addressing with linear probing on a power-of-two table at most half full.
+package struct TokenTextStorage: Sendable {
+    /// The concatenated texts.
+    private let bytes: [UInt8]
+    /// `offsets[i] ..< offsets[i + 1]` is token `i`'s text.
+    private let offsets: [Int32]
+    /// Token ids by hash slot, -1 for an empty slot.
+    private let slots: [Int32]
+    private let slotMask: Int
+
+    /// The number of tokens.
+    package var count: Int { offsets.count - 1 }
+
+    /// Builds the storage and index.
+    ///
+    /// - Parameter texts: the tokens' texts, in id order.
+    /// - Returns: nil and the ids of the first two tokens with the same non-empty text, when there are such
+    ///   (a vocabulary needs unique texts to map text back to ids). Empty texts are stored but not indexed.
+    package static func make(_ texts: [String]) -> Result<TokenTextStorage, DuplicateText> {
+        var bytes: [UInt8] = []
+        var offsets: [Int32] = [0]
+        offsets.reserveCapacity(texts.count + 1)
+        bytes.reserveCapacity(texts.count * 8)
+        for text in texts {
+            bytes.append(contentsOf: text.utf8)
+            offsets.append(Int32(truncatingIfNeeded: bytes.count))
+        }
+        // Offsets are Int32; a vocabulary's texts total a few MB, and the GGUF loader bounds them far below 2 GB.
+        precondition(bytes.count < Int(Int32.max), "token texts exceed 2 GB")
+        var capacity = 16
+        while capacity < texts.count * 2 { capacity <<= 1 }
+        var slots = [Int32](repeating: -1, count: capacity)
+        let mask = capacity - 1
+        let duplicate: DuplicateText? = bytes.withUnsafeBufferPointer { all in
+            for id in 0..<texts.count {
+                let start = Int(offsets[id]), end = Int(offsets[id + 1])
+                guard end > start else { continue }
+                let text = UnsafeBufferPointer(rebasing: all[start..<end])
+                var slot = Int(truncatingIfNeeded: Self.hash(text)) & mask
+                while slots[slot] >= 0 {
+                    let other = Int(slots[slot])
+                    let otherText = UnsafeBufferPointer(rebasing: all[Int(offsets[other])..<Int(offsets[other + 1])])
+                    if otherText.elementsEqual(text) { return DuplicateText(first: other, second: id) }
+                    slot = (slot + 1) & mask
+                }
+                slots[slot] = Int32(id)
+            }
+            return nil
+        }
+        if let duplicate { return .failure(duplicate) }
+        return .success(TokenTextStorage(bytes: bytes, offsets: offsets, slots: slots, slotMask: mask))
+    }
+
+    private init(bytes: [UInt8], offsets: [Int32], slots: [Int32], slotMask: Int) {
+        self.bytes = bytes
+        self.offsets = offsets
+        self.slots = slots
+        self.slotMask = slotMask
+    }
+
+    /// Two tokens with the same text.
+    package struct DuplicateText: Error, Equatable {
+        package let first: Int
+        package let second: Int
+    }
+
+    /// The bytes of token `id`'s text. `id` must be in range.
+    package func text(of id: Int) -> ArraySlice<UInt8> {
+        bytes[Int(offsets[id])..<Int(offsets[id + 1])]
+    }
+
+    /// The byte length of token `id`'s text.
+    package func length(of id: Int) -> Int { Int(offsets[id + 1] - offsets[id]) }
+
+    /// The token whose text is exactly `text`, if any.
+    package func id(of text: UnsafeBufferPointer<UInt8>) -> TokenID? {
+        guard !text.isEmpty else { return nil }
+        return bytes.withUnsafeBufferPointer { all in
+            var slot = Int(truncatingIfNeeded: Self.hash(text)) & slotMask
+            while true {
+                let candidate = slots[slot]
+                if candidate < 0 { return nil }
+                let start = Int(offsets[Int(candidate)]), end = Int(offsets[Int(candidate) + 1])
+                if end - start == text.count,
+                    memoryEqual(all.baseAddress! + start, text.baseAddress!, text.count)
+                {
+                    return candidate
+                }
+                slot = (slot + 1) & slotMask
+            }
+        }
+    }
+
+    /// The token whose text is exactly `text`, if any.
+    package func id<C: Collection<UInt8>>(of text: C) -> TokenID? {
+        let found = text.withContiguousStorageIfAvailable { id(of: $0) }
+        if let found { return found }
+        return Array(text).withUnsafeBufferPointer { id(of: $0) }
+    }
+
+    /// FNV-1a over the bytes, then a final avalanche so that nearby texts land on distant slots.
+    @inline(__always)
+    static func hash(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text {
+            h = (h ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        h ^= h >> 29
+        h = h &* 0xbf58_476d_1ce4_e5b9
+        h ^= h >> 32
+        return h
+    }
+}
+
+/// Compares `count` bytes; a plain loop, because tokens are short and this avoids importing libc.
+@inline(__always)
+private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+    var i = 0
+    while i < count {
+        if a[i] != b[i] { return false }
+        i += 1
+    }
+    return true
+}
