@@ -19,6 +19,9 @@ enum ByteLevelAlphabet {
         return result
     }()
 
+    /// The UTF-8 of the character standing for each byte.
+    static let utf8ForByte: [[UInt8]] = characterForByte.map { Array(String($0).utf8) }
+
     /// The byte a character stands for, or nil for characters outside the alphabet.
     static func byte(for character: Unicode.Scalar) -> UInt8? {
         let value = character.value
@@ -36,15 +39,29 @@ enum ByteLevelAlphabet {
     }
 
     /// The bytes a byte-level token's text stands for. Characters outside the alphabet (which only a broken
-    /// vocabulary has) are kept as their own UTF-8, so nothing is silently dropped.
-    static func decode(_ text: some Collection<UInt8>) -> [UInt8] {
+    /// vocabulary has) are kept as their own UTF-8, so nothing is silently dropped. Decodes the UTF-8 by
+    /// hand: this runs for every token when a tokenizer is made.
+    static func decode(_ text: ArraySlice<UInt8>) -> [UInt8] {
         var result: [UInt8] = []
         result.reserveCapacity(text.count)
-        for scalar in String(decoding: text, as: UTF8.self).unicodeScalars {
-            if let byte = byte(for: scalar) {
+        var index = text.startIndex
+        while index < text.endIndex {
+            let lead = text[index]
+            // Alphabet characters are U+0021–U+0143: one byte, or two with a C2–C5 lead.
+            if lead < 0x80, let byte = byte(for: Unicode.Scalar(lead)) {
                 result.append(byte)
+                index += 1
+            } else if (0xC2...0xC5).contains(lead), index + 1 < text.endIndex, text[index + 1] & 0xC0 == 0x80,
+                let byte = byte(for: Unicode.Scalar(UInt32(lead & 0x1F) << 6 | UInt32(text[index + 1] & 0x3F))!)
+            {
+                result.append(byte)
+                index += 2
             } else {
-                result.append(contentsOf: String(scalar).utf8)
+                // Not in the alphabet: copy the whole character.
+                let size = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
+                let end = min(index + size, text.endIndex)
+                result.append(contentsOf: text[index..<end])
+                index = end
             }
         }
         return result

@@ -69,16 +69,19 @@ package struct BytePairTokenizer: Tokenizer {
     }
 }
 
-/// Pre-tokenizes fragments and merges their words; buffers are reused across words and fragments.
+/// Pre-tokenizes fragments and merges their words. Its buffers grow to the longest fragment and word seen
+/// and are then reused; the hot loops work on unsafe buffers with explicit counts, because per-element
+/// `append` (a uniqueness check each) was a large share of the time.
 private struct WordMerger {
     let vocabulary: Vocabulary
     let byteTokens: [TokenID]
     private var scalars: [UInt32] = []
     private var classes: [UnicodeClass] = []
-    /// Byte offset of each scalar, plus the fragment's length at the end.
+    /// Byte offset of each scalar, plus the fragment's length after the last.
     private var offsets: [Int] = []
     private var symbols: [TokenID] = []
     private var ranks: [Int32] = []
+    private var results: [TokenID] = []
     private var spelled: [UInt8] = []
     private var queue = MergeQueue()
 
@@ -88,44 +91,67 @@ private struct WordMerger {
     }
 
     mutating func encode(_ fragment: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) {
-        decodeScalars(fragment)
+        let count = decodeScalars(fragment)
         // Local copies share storage with the buffers (nothing below mutates them), and let the word
         // merger mutate `self` while these are being read.
         let (scalars, classes, offsets) = (self.scalars, self.classes, self.offsets)
         scalars.withUnsafeBufferPointer { scalars in
             classes.withUnsafeBufferPointer { classes in
-                vocabulary.preTokenizer.split(scalars, classes: classes) { words in
-                    let word = UnsafeBufferPointer(rebasing: fragment[offsets[words.lowerBound]..<offsets[words.upperBound]])
-                    mergeWord(word, byScanning: word.count <= BytePairTokenizer.scanLimit, into: &output)
+                offsets.withUnsafeBufferPointer { offsets in
+                    vocabulary.preTokenizer.split(
+                        UnsafeBufferPointer(rebasing: scalars[..<count]), classes: UnsafeBufferPointer(rebasing: classes[..<count])
+                    ) { words in
+                        let word = UnsafeBufferPointer(rebasing: fragment[offsets[words.lowerBound]..<offsets[words.upperBound]])
+                        mergeWord(word, byScanning: word.count <= BytePairTokenizer.scanLimit, into: &output)
+                    }
                 }
             }
         }
     }
 
-    /// Decodes the fragment's UTF-8 (valid: it comes from `String`s) into scalars, classes and offsets.
-    private mutating func decodeScalars(_ fragment: UnsafeBufferPointer<UInt8>) {
-        scalars.removeAll(keepingCapacity: true)
-        classes.removeAll(keepingCapacity: true)
-        offsets.removeAll(keepingCapacity: true)
-        var index = 0
-        while index < fragment.count {
-            let lead = UInt32(fragment[index])
-            var value: UInt32
-            var size: Int
-            switch lead {
-            case ..<0x80: (value, size) = (lead, 1)
-            case ..<0xE0: (value, size) = (lead & 0x1F, 2)
-            case ..<0xF0: (value, size) = (lead & 0x0F, 3)
-            default: (value, size) = (lead & 0x07, 4)
-            }
-            size = min(size, fragment.count - index)
-            for continuation in 1..<max(size, 1) { value = value << 6 | UInt32(fragment[index + continuation] & 0x3F) }
-            offsets.append(index)
-            scalars.append(value)
-            classes.append(UnicodeClass.of(value))
-            index += size
+    /// Decodes the fragment's UTF-8 (valid: it comes from `String`s) into scalars, classes and offsets, and
+    /// returns the number of scalars.
+    private mutating func decodeScalars(_ fragment: UnsafeBufferPointer<UInt8>) -> Int {
+        // A fragment has at most one scalar per byte.
+        if scalars.count < fragment.count {
+            scalars = Array(repeating: 0, count: fragment.count)
+            classes = Array(repeating: [], count: fragment.count)
+            offsets = Array(repeating: 0, count: fragment.count + 1)
         }
-        offsets.append(fragment.count)
+        var count = 0
+        UnicodeClass.withBasicPlaneTable { table in
+            scalars.withUnsafeMutableBufferPointer { scalars in
+                classes.withUnsafeMutableBufferPointer { classes in
+                    offsets.withUnsafeMutableBufferPointer { offsets in
+                        var index = 0
+                        while index < fragment.count {
+                            let lead = UInt32(fragment[index])
+                            var value: UInt32
+                            var size: Int
+                            switch lead {
+                            case ..<0x80: (value, size) = (lead, 1)
+                            case ..<0xE0: (value, size) = (lead & 0x1F, 2)
+                            case ..<0xF0: (value, size) = (lead & 0x0F, 3)
+                            default: (value, size) = (lead & 0x07, 4)
+                            }
+                            size = min(size, fragment.count - index)
+                            var continuation = 1
+                            while continuation < size {
+                                value = value << 6 | UInt32(fragment[index + continuation] & 0x3F)
+                                continuation += 1
+                            }
+                            offsets[count] = index
+                            scalars[count] = value
+                            classes[count] = UnicodeClass.of(value, basicPlane: table)
+                            count += 1
+                            index += size
+                        }
+                        offsets[count] = fragment.count
+                    }
+                }
+            }
+        }
+        return count
     }
 
     mutating func mergeWord(_ word: UnsafeBufferPointer<UInt8>, byScanning: Bool, into output: inout [TokenID]) {
@@ -133,40 +159,80 @@ private struct WordMerger {
             output.append(whole)
             return
         }
-        symbols.removeAll(keepingCapacity: true)
-        for byte in word { symbols.append(byteTokens[Int(byte)]) }
-        if byScanning { mergeByScanning() } else { queue.merge(&symbols, merges: vocabulary.merges) }
-        for symbol in symbols where symbol >= 0 { output.append(symbol) }
+        if word.count == 1 {
+            let token = byteTokens[Int(word[0])]
+            if token >= 0 { output.append(token) }
+            return
+        }
+        guard byScanning else {
+            var symbols = word.map { byteTokens[Int($0)] }
+            queue.merge(&symbols, merges: vocabulary.merges)
+            for symbol in symbols where symbol >= 0 { output.append(symbol) }
+            return
+        }
+        if symbols.count < word.count {
+            symbols = Array(repeating: 0, count: word.count)
+            ranks = Array(repeating: 0, count: word.count)
+            results = Array(repeating: 0, count: word.count)
+        }
+        let merges = vocabulary.merges
+        let tokenForByte = byteTokens
+        symbols.withUnsafeMutableBufferPointer { symbols in
+            ranks.withUnsafeMutableBufferPointer { ranks in
+                results.withUnsafeMutableBufferPointer { results in
+                    for index in 0..<word.count { symbols[index] = tokenForByte[Int(word[index])] }
+                    let count = Self.mergeByScanning(symbols, count: word.count, ranks: ranks, results: results, merges: merges)
+                    for index in 0..<count where symbols[index] >= 0 { output.append(symbols[index]) }
+                }
+            }
+        }
     }
 
     /// The token spelled exactly like the word, if it is mergeable.
     private mutating func wholeWordToken(_ word: UnsafeBufferPointer<UInt8>) -> TokenID? {
         spelled.removeAll(keepingCapacity: true)
-        for byte in word { spelled.append(contentsOf: String(ByteLevelAlphabet.characterForByte[Int(byte)]).utf8) }
+        for byte in word { spelled.append(contentsOf: ByteLevelAlphabet.utf8ForByte[Int(byte)]) }
         guard let id = spelled.withUnsafeBufferPointer({ vocabulary.texts.id(of: $0) }),
             vocabulary.types[Int(id)].isMergeable
         else { return nil }
         return id
     }
 
-    /// Repeatedly merges the best-ranked adjacent pair, keeping each pair's rank so that a merge only
-    /// re-looks-up the two pairs it changed.
-    private mutating func mergeByScanning() {
-        let merges = vocabulary.merges
-        ranks.removeAll(keepingCapacity: true)
-        for index in 0..<max(symbols.count - 1, 0) {
-            ranks.append(merges.merge(symbols[index], symbols[index + 1])?.rank ?? .max)
+    /// Repeatedly merges the best-ranked adjacent pair of `symbols[..<count]` in place, keeping each pair's
+    /// rank and result so that a merge only re-looks-up the two pairs it changed, and returns the new count.
+    private static func mergeByScanning(
+        _ symbols: UnsafeMutableBufferPointer<TokenID>, count initialCount: Int, ranks: UnsafeMutableBufferPointer<Int32>,
+        results: UnsafeMutableBufferPointer<TokenID>, merges: MergeTable
+    ) -> Int {
+        var count = initialCount
+        @inline(__always) func lookUp(_ pair: Int) {
+            if let rule = merges.merge(symbols[pair], symbols[pair + 1]) {
+                (ranks[pair], results[pair]) = (rule.rank, rule.merged)
+            } else {
+                ranks[pair] = .max
+            }
         }
-        while !ranks.isEmpty {
+        for pair in 0..<(count - 1) { lookUp(pair) }
+        while count > 1 {
             var best = 0
-            for index in 1..<ranks.count where ranks[index] < ranks[best] { best = index }
-            guard ranks[best] != .max, let rule = merges.merge(symbols[best], symbols[best + 1]) else { break }
-            symbols[best] = rule.merged
-            symbols.remove(at: best + 1)
-            ranks.remove(at: best)
-            if best > 0 { ranks[best - 1] = merges.merge(symbols[best - 1], symbols[best])?.rank ?? .max }
-            if best < ranks.count { ranks[best] = merges.merge(symbols[best], symbols[best + 1])?.rank ?? .max }
+            var bestRank = ranks[0]
+            for pair in 1..<(count - 1) where ranks[pair] < bestRank {
+                best = pair
+                bestRank = ranks[pair]
+            }
+            guard bestRank != .max else { break }
+            symbols[best] = results[best]
+            // Close the gap left by the absorbed right symbol.
+            for index in (best + 1)..<(count - 1) { symbols[index] = symbols[index + 1] }
+            for pair in best..<(count - 2) {
+                ranks[pair] = ranks[pair + 1]
+                results[pair] = results[pair + 1]
+            }
+            count -= 1
+            if best > 0 { lookUp(best - 1) }
+            if best < count - 1 { lookUp(best) }
         }
+        return count
     }
 }
 

@@ -5,10 +5,14 @@
 /// because the loader requires every merge's result to be a token. Open addressing with linear probing on a
 /// power-of-two table at most half full.
 package struct MergeTable: Sendable {
-    /// Per slot: `left << 32 | right`, or `emptyKey`.
-    private let keys: [UInt64]
-    /// Per slot: `rank << 32 | merged`.
-    private let values: [UInt64]
+    /// One slot: key `left << 32 | right` (or `emptyKey`) and value `rank << 32 | merged`, side by side so a
+    /// probe touches one cache line.
+    private struct Slot {
+        var key: UInt64
+        var value: UInt64
+    }
+
+    private let slots: [Slot]
     private let mask: Int
     /// The number of distinct rules.
     package let count: Int
@@ -35,21 +39,18 @@ package struct MergeTable: Sendable {
     package init(rules: [Rule]) {
         var capacity = 16
         while capacity < rules.count * 2 { capacity <<= 1 }
-        var keys = [UInt64](repeating: Self.emptyKey, count: capacity)
-        var values = [UInt64](repeating: 0, count: capacity)
+        var slots = [Slot](repeating: Slot(key: Self.emptyKey, value: 0), count: capacity)
         let mask = capacity - 1
         var count = 0
         for (rank, rule) in rules.enumerated() {
             let key = Self.key(rule.left, rule.right)
             var slot = Self.slot(for: key, mask: mask)
-            while keys[slot] != Self.emptyKey, keys[slot] != key { slot = (slot + 1) & mask }
-            guard keys[slot] == Self.emptyKey else { continue }
-            keys[slot] = key
-            values[slot] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: rule.merged))
+            while slots[slot].key != Self.emptyKey, slots[slot].key != key { slot = (slot + 1) & mask }
+            guard slots[slot].key == Self.emptyKey else { continue }
+            slots[slot] = Slot(key: key, value: UInt64(rank) << 32 | UInt64(UInt32(bitPattern: rule.merged)))
             count += 1
         }
-        self.keys = keys
-        self.values = values
+        self.slots = slots
         self.mask = mask
         self.count = count
     }
@@ -60,9 +61,9 @@ package struct MergeTable: Sendable {
         let key = Self.key(left, right)
         var slot = Self.slot(for: key, mask: mask)
         while true {
-            let found = keys[slot]
+            let found = slots[slot].key
             if found == key {
-                let value = values[slot]
+                let value = slots[slot].value
                 return (Int32(truncatingIfNeeded: value >> 32), TokenID(truncatingIfNeeded: value & 0xFFFF_FFFF))
             }
             if found == Self.emptyKey { return nil }

@@ -16,6 +16,10 @@ package struct SentencePieceTokenizer: Tokenizer {
     private let pieces: PieceTable
     /// For byte fallback: the token for each byte value, -1 where there is none at all.
     private let fallbackTokens: [TokenID]
+    /// Whether fragments can be merged word by word (see `MergeSession.tokenize`): true when no mergeable
+    /// token has a `▁` right after another character, as in every vocabulary SentencePiece trains with
+    /// its default `split_by_whitespace`.
+    var mergesWordByWord: Bool
 
     package init(vocabulary: Vocabulary) {
         precondition(vocabulary.model == .sentencePiece, "SentencePieceTokenizer needs a SentencePiece vocabulary")
@@ -28,6 +32,27 @@ package struct SentencePieceTokenizer: Tokenizer {
             if byte < 0x80, let id = vocabulary.token(forText: String(UnicodeScalar(UInt8(byte)))) { return id }
             return vocabulary.specialTokens.unknown ?? -1
         }
+        mergesWordByWord = (0..<vocabulary.count).allSatisfy { id in
+            guard vocabulary.types[id].isMergeable else { return true }
+            let text = Array(vocabulary.textBytes(of: TokenID(id)))
+            return text.withUnsafeBufferPointer { text in
+                var position = 1
+                while position + 2 < text.count {
+                    if text[position] == 0xE2, text[position + 1] == 0x96, text[position + 2] == 0x81,
+                        !Self.isSpaceMarker(text, endingAt: position)
+                    {
+                        return false
+                    }
+                    position += 1
+                }
+                return true
+            }
+        }
+    }
+
+    /// Whether the three bytes before `position` are `▁`.
+    static func isSpaceMarker(_ text: UnsafeBufferPointer<UInt8>, endingAt position: Int) -> Bool {
+        position >= 3 && text[position - 3] == 0xE2 && text[position - 2] == 0x96 && text[position - 1] == 0x81
     }
 
     package func piece(for token: TokenID) -> [UInt8] { Array(pieces.piece(token)) }
@@ -80,7 +105,9 @@ package struct SentencePieceTokenizer: Tokenizer {
                 case .text(let range):
                     session.escape(
                         UnsafeBufferPointer(rebasing: bytes[range]), addingPrefix: vocabulary.addsSpacePrefix && afterSpecial)
-                    session.tokenize(vocabulary: vocabulary, fallbackTokens: fallbackTokens, into: &output)
+                    session.tokenize(
+                        vocabulary: vocabulary, fallbackTokens: fallbackTokens, wordByWord: mergesWordByWord,
+                        into: &output)
                     afterSpecial = false
                 }
             }
@@ -125,55 +152,88 @@ private struct MergeSession {
         }
     }
 
-    mutating func tokenize(vocabulary: Vocabulary, fallbackTokens: [TokenID], into output: inout [TokenID]) {
-        splitIntoCharacters()
-        guard !start.isEmpty else { return }
-        queue.removeAll()
-        // A local copy shares storage with `text` (not mutated below) and lets `enqueue` mutate `self`.
+    /// Merges the escaped fragment and appends its tokens.
+    ///
+    /// - Parameter wordByWord: merge each word (a `▁` after a non-`▁` character starts one) separately.
+    ///   Exact when no mergeable token has a `▁` after another character (`SentencePieceTokenizer`
+    ///   checks): no pair can then span a word start, so merges in different words never interact and
+    ///   their order within each word is the same as in one queue. Small queues are much faster.
+    mutating func tokenize(
+        vocabulary: Vocabulary, fallbackTokens: [TokenID], wordByWord: Bool, into output: inout [TokenID]
+    ) {
+        // A local copy shares storage with `text` (not mutated below) and lets the merge mutate `self`.
         let text = self.text
         text.withUnsafeBufferPointer { text in
-            for right in 1..<start.count { enqueue(Int32(right - 1), Int32(right), text: text, vocabulary: vocabulary) }
-            while let candidate = queue.popMin() {
-                let left = Int(candidate.left), right = Int(candidate.right)
-                guard length[left] > 0, length[right] > 0, length[left] + length[right] == candidate.size else {
-                    continue
-                }
-                length[left] += length[right]
-                length[right] = 0
-                next[left] = next[right]
-                if next[right] >= 0 { previous[Int(next[right])] = Int32(left) }
-                if previous[left] >= 0 { enqueue(previous[left], Int32(left), text: text, vocabulary: vocabulary) }
-                if next[left] >= 0 { enqueue(Int32(left), next[left], text: text, vocabulary: vocabulary) }
+            guard wordByWord else {
+                merge(text, 0..<text.count, vocabulary: vocabulary, fallbackTokens: fallbackTokens, into: &output)
+                return
             }
-            var symbol = 0
-            while symbol >= 0 {
-                let bytes = UnsafeBufferPointer(rebasing: text[Int(start[symbol])..<Int(start[symbol] + length[symbol])])
-                if let id = mergeableToken(bytes, vocabulary: vocabulary) {
-                    output.append(id)
+            var wordStart = 0
+            var position = 1
+            while position + 2 < text.count {
+                if text[position] == 0xE2, text[position + 1] == 0x96, text[position + 2] == 0x81,
+                    !SentencePieceTokenizer.isSpaceMarker(text, endingAt: position)
+                {
+                    merge(text, wordStart..<position, vocabulary: vocabulary, fallbackTokens: fallbackTokens, into: &output)
+                    wordStart = position
+                    position += 3
                 } else {
-                    for byte in bytes where fallbackTokens[Int(byte)] >= 0 { output.append(fallbackTokens[Int(byte)]) }
+                    position += 1
                 }
-                symbol = Int(next[symbol])
             }
+            merge(text, wordStart..<text.count, vocabulary: vocabulary, fallbackTokens: fallbackTokens, into: &output)
         }
     }
 
-    /// One symbol per UTF-8 character (the input is valid UTF-8; a truncated tail is clamped all the same).
-    private mutating func splitIntoCharacters() {
+    /// Runs the merge queue over `range` of the escaped text and appends the resulting tokens.
+    private mutating func merge(
+        _ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, vocabulary: Vocabulary, fallbackTokens: [TokenID],
+        into output: inout [TokenID]
+    ) {
+        splitIntoCharacters(text, range)
+        guard !start.isEmpty else { return }
+        queue.removeAll()
+        for right in 1..<start.count { enqueue(Int32(right - 1), Int32(right), text: text, vocabulary: vocabulary) }
+        while let candidate = queue.popMin() {
+            let left = Int(candidate.left), right = Int(candidate.right)
+            guard length[left] > 0, length[right] > 0, length[left] + length[right] == candidate.size else {
+                continue
+            }
+            length[left] += length[right]
+            length[right] = 0
+            next[left] = next[right]
+            if next[right] >= 0 { previous[Int(next[right])] = Int32(left) }
+            if previous[left] >= 0 { enqueue(previous[left], Int32(left), text: text, vocabulary: vocabulary) }
+            if next[left] >= 0 { enqueue(Int32(left), next[left], text: text, vocabulary: vocabulary) }
+        }
+        var symbol = 0
+        while symbol >= 0 {
+            let bytes = UnsafeBufferPointer(rebasing: text[Int(start[symbol])..<Int(start[symbol] + length[symbol])])
+            if let id = mergeableToken(bytes, vocabulary: vocabulary) {
+                output.append(id)
+            } else {
+                for byte in bytes where fallbackTokens[Int(byte)] >= 0 { output.append(fallbackTokens[Int(byte)]) }
+            }
+            symbol = Int(next[symbol])
+        }
+    }
+
+    /// One symbol per UTF-8 character of `range` (the input is valid UTF-8; a truncated tail is clamped).
+    private mutating func splitIntoCharacters(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
         start.removeAll(keepingCapacity: true)
         length.removeAll(keepingCapacity: true)
         previous.removeAll(keepingCapacity: true)
         next.removeAll(keepingCapacity: true)
-        var offset = 0
-        while offset < text.count {
+        var offset = range.lowerBound
+        while offset < range.upperBound {
             let lead = text[offset]
             let size = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-            let clamped = min(size, text.count - offset)
+            let clamped = min(size, range.upperBound - offset)
             previous.append(Int32(start.count - 1))
             start.append(Int32(offset))
             length.append(Int32(clamped))
             offset += clamped
-            next.append(offset < text.count ? Int32(start.count) : -1)
+            next.append(offset < range.upperBound ? Int32(start.count) : -1)
         }
     }
 

@@ -2,8 +2,8 @@
 ///
 /// - `letter` is `\p{L}`: general categories Lu, Ll, Lt, Lm, Lo.
 /// - `number` is `\p{N}`: Nd, Nl, No.
-/// - `whitespace` is `\s`: the Unicode `White_Space` property (llama.cpp's `unicode_set_whitespace` lists the
-///   same 25 code points).
+/// - `whitespace` is `\s`: the Unicode `White_Space` property, 25 code points (llama.cpp's
+///   `unicode_set_whitespace` lists the same ones; a test checks the list against the standard library).
 /// - `inRange` is set for every real scalar. llama.cpp gives every code point some category flag (unassigned
 ///   ones get "undefined"), so its `flags.as_uint() != 0` tests mean only "not past the end of the piece";
 ///   an empty class stands for past-the-end.
@@ -28,9 +28,31 @@ package struct UnicodeClass: OptionSet, Sendable {
         return computed(value)
     }
 
-    /// Classes of U+0000–U+FFFF, computed once: almost all text is in the Basic Multilingual Plane, and a
-    /// table read is much cheaper than a property query.
+    /// The class of a scalar value, reading the basic plane from `table` (see `withBasicPlaneTable`), for
+    /// loops that classify many scalars.
+    @inline(__always)
+    static func of(_ value: UInt32, basicPlane table: UnsafeBufferPointer<UInt8>) -> UnicodeClass {
+        if value < 0x1_0000 { return UnicodeClass(rawValue: table[Int(value)]) }
+        return computed(value)
+    }
+
+    /// Calls `body` with the basic-plane class table.
+    static func withBasicPlaneTable<R>(_ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
+        basicPlaneTable.withUnsafeBufferPointer(body)
+    }
+
+    /// Classes of U+0000–U+FFFF, computed on first use (about 10 ms): almost all text is in the Basic
+    /// Multilingual Plane, and a table read is much cheaper than a property query.
     private static let basicPlaneTable: [UInt8] = (0..<UInt32(0x1_0000)).map { computed($0).rawValue }
+
+    /// `White_Space`: a fixed list (the property has not changed since Unicode 6.0), checked directly
+    /// because the property query costs as much as the category query.
+    private static func isWhitespace(_ value: UInt32) -> Bool {
+        switch value {
+        case 0x09...0x0D, 0x20, 0x85, 0xA0, 0x1680, 0x2000...0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000: true
+        default: false
+        }
+    }
 
     private static func computed(_ value: UInt32) -> UnicodeClass {
         guard let scalar = Unicode.Scalar(value) else { return .inRange }
@@ -44,7 +66,7 @@ package struct UnicodeClass: OptionSet, Sendable {
         default:
             break
         }
-        if properties.isWhitespace { result.insert(.whitespace) }
+        if isWhitespace(value) { result.insert(.whitespace) }
         return result
     }
 }

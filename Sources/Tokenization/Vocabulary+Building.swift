@@ -161,36 +161,41 @@ extension Vocabulary {
         rules.reserveCapacity(merges.count)
         var joined: [UInt8] = []
         for (index, merge) in merges.enumerated() {
-            var utf8Merge = merge
-            let outcome: Result<MergeTable.Rule, VocabularyError> = utf8Merge.withUTF8 { bytes in
-                func failure(_ reason: String) -> Result<MergeTable.Rule, VocabularyError> {
-                    .failure(.invalidMerge(index: index, merge: merge, reason: reason))
-                }
-                guard bytes.count > 2, let space = bytes.dropFirst().firstIndex(of: 0x20) else {
-                    return failure("is not two tokens separated by a space")
-                }
-                let left = UnsafeBufferPointer(rebasing: bytes[..<space])
-                let right = UnsafeBufferPointer(rebasing: bytes[(space + 1)...])
-                guard let leftID = texts.id(of: left) else {
-                    return failure("refers to '\(String(decoding: left, as: UTF8.self))', which is not a token")
-                }
-                guard let rightID = texts.id(of: right) else {
-                    return failure("refers to '\(String(decoding: right, as: UTF8.self))', which is not a token")
-                }
-                joined.removeAll(keepingCapacity: true)
-                joined.append(contentsOf: left)
-                joined.append(contentsOf: right)
-                guard let mergedID = joined.withUnsafeBufferPointer({ texts.id(of: $0) }) else {
-                    return failure("produces '\(String(decoding: joined, as: UTF8.self))', which is not a token")
-                }
-                return .success(MergeTable.Rule(left: leftID, right: rightID, merged: mergedID))
-            }
-            switch outcome {
-            case .success(let rule): if types[Int(rule.merged)].isMergeable { rules.append(rule) }
-            case .failure(let error): throw error
+            switch parseMerge(merge, texts: texts, joined: &joined) {
+            case .rule(let rule):
+                if types[Int(rule.merged)].isMergeable { rules.append(rule) }
+            case .noSeparator:
+                throw .invalidMerge(index: index, merge: merge, reason: "is not two tokens separated by a space")
+            case .unknownPart(let part):
+                throw .invalidMerge(index: index, merge: merge, reason: "refers to '\(part)', which is not a token")
+            case .unknownResult:
+                let result = String(decoding: joined, as: UTF8.self)
+                throw .invalidMerge(index: index, merge: merge, reason: "produces '\(result)', which is not a token")
             }
         }
         return MergeTable(rules: rules)
+    }
+
+    private enum ParsedMerge {
+        case rule(MergeTable.Rule)
+        case noSeparator
+        case unknownPart(Substring)
+        case unknownResult
+    }
+
+    /// Splits and looks up one rule; `joined` receives the concatenated text (reused between calls).
+    private static func parseMerge(_ merge: String, texts: TokenTextStorage, joined: inout [UInt8]) -> ParsedMerge {
+        let utf8 = merge.utf8
+        guard !utf8.isEmpty, let space = utf8[utf8.index(after: utf8.startIndex)...].firstIndex(of: 0x20)
+        else { return .noSeparator }
+        let left = utf8[..<space], right = utf8[utf8.index(after: space)...]
+        guard let leftID = texts.id(of: left) else { return .unknownPart(Substring(left)) }
+        guard let rightID = texts.id(of: right) else { return .unknownPart(Substring(right)) }
+        joined.removeAll(keepingCapacity: true)
+        joined.append(contentsOf: left)
+        joined.append(contentsOf: right)
+        guard let mergedID = joined.withUnsafeBufferPointer({ texts.id(of: $0) }) else { return .unknownResult }
+        return .rule(MergeTable.Rule(left: leftID, right: rightID, merged: mergedID))
     }
 
     /// Fills in the roles found by text and returns the sorted end-of-generation tokens, forcing every token

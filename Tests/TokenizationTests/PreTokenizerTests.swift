@@ -82,3 +82,14 @@ import Testing
         #expect(PreTokenizer.choice(forName: "tekken") == nil)
     }
 }
+
+@Suite struct UnicodeClassTests {
+    /// The hard-coded whitespace list equals the standard library's `White_Space` property everywhere.
+    @Test func whitespaceListMatchesTheProperty() {
+        let mismatches = (UInt32(0)...0x10FFFF).filter { value in
+            guard let scalar = Unicode.Scalar(value) else { return false }
+            return UnicodeClass.of(value).contains(.whitespace) != scalar.properties.isWhitespace
+        }
+        #expect(mismatches.isEmpty)
+    }
+}
