@@ -12,12 +12,16 @@ struct BinaryHeap<Element: Comparable> {
 
     mutating func insert(_ element: Element) {
         storage.append(element)
-        var child = storage.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard storage[child] < storage[parent] else { break }
-            storage.swapAt(child, parent)
-            child = parent
+        storage.withUnsafeMutableBufferPointer { heap in
+            // Move the hole up instead of swapping: one write per level.
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard element < heap[parent] else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = element
         }
     }
 
@@ -25,19 +29,22 @@ struct BinaryHeap<Element: Comparable> {
     mutating func popMin() -> Element? {
         guard let last = storage.popLast() else { return nil }
         guard !storage.isEmpty else { return last }
-        let top = storage[0]
-        storage[0] = last
-        var parent = 0
-        let count = storage.count
-        while true {
-            let left = 2 * parent + 1
-            guard left < count else { break }
-            let right = left + 1
-            let smaller = right < count && storage[right] < storage[left] ? right : left
-            guard storage[smaller] < storage[parent] else { break }
-            storage.swapAt(smaller, parent)
-            parent = smaller
+        return storage.withUnsafeMutableBufferPointer { heap in
+            let top = heap[0]
+            // Move the hole at the root down to where `last` belongs.
+            var parent = 0
+            let count = heap.count
+            while true {
+                let left = 2 * parent + 1
+                guard left < count else { break }
+                let right = left + 1
+                let smaller = right < count && heap[right] < heap[left] ? right : left
+                guard heap[smaller] < last else { break }
+                heap[parent] = heap[smaller]
+                parent = smaller
+            }
+            heap[parent] = last
+            return top
         }
-        return top
     }
 }

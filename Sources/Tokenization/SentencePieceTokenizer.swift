@@ -122,12 +122,19 @@ package struct SentencePieceTokenizer: Tokenizer {
 private struct MergeSession {
     /// The fragment with spaces escaped to `▁`.
     var text: [UInt8] = []
-    /// Symbols as a doubly linked list over `text`: byte start, byte length (0 once merged away), neighbours.
-    var start: [Int32] = []
-    var length: [Int32] = []
-    var previous: [Int32] = []
-    var next: [Int32] = []
+    /// Symbols of the word being merged, a doubly linked list over `text`; grown as needed, never shrunk.
+    var symbols: [Symbol] = []
     var queue = BinaryHeap<Candidate>()
+
+    struct Symbol {
+        /// Byte range in `text`; `length` is 0 once merged into its left neighbour.
+        var start: Int32
+        var length: Int32
+        var previous: Int32
+        var next: Int32
+        /// The token the symbol is, once known from a merge; -1 for a single character not looked up yet.
+        var token: TokenID
+    }
 
     /// A pair of adjacent symbols whose concatenation is a token.
     struct Candidate: Comparable {
@@ -136,6 +143,7 @@ private struct MergeSession {
         var right: Int32
         /// The byte length of the concatenation when queued; a different sum later means the pair is stale.
         var size: Int32
+        var token: TokenID
 
         /// Served first: the higher score, then the leftmost pair.
         static func < (a: Candidate, b: Candidate) -> Bool {
@@ -190,62 +198,66 @@ private struct MergeSession {
         _ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, vocabulary: Vocabulary, fallbackTokens: [TokenID],
         into output: inout [TokenID]
     ) {
-        splitIntoCharacters(text, range)
-        guard !start.isEmpty else { return }
+        guard !range.isEmpty else { return }
+        if symbols.count < range.count {
+            symbols = Array(repeating: Symbol(start: 0, length: 0, previous: 0, next: 0, token: -1), count: range.count)
+        }
         queue.removeAll()
-        for right in 1..<start.count { enqueue(Int32(right - 1), Int32(right), text: text, vocabulary: vocabulary) }
-        while let candidate = queue.popMin() {
-            let left = Int(candidate.left), right = Int(candidate.right)
-            guard length[left] > 0, length[right] > 0, length[left] + length[right] == candidate.size else {
-                continue
+        symbols.withUnsafeMutableBufferPointer { symbols in
+            // One symbol per UTF-8 character (the input is valid UTF-8; a truncated tail is clamped).
+            var count = 0
+            var offset = range.lowerBound
+            while offset < range.upperBound {
+                let lead = text[offset]
+                let size = min(lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4, range.upperBound - offset)
+                symbols[count] = Symbol(
+                    start: Int32(offset), length: Int32(size), previous: Int32(count - 1),
+                    next: offset + size < range.upperBound ? Int32(count + 1) : -1, token: -1)
+                count += 1
+                offset += size
             }
-            length[left] += length[right]
-            length[right] = 0
-            next[left] = next[right]
-            if next[right] >= 0 { previous[Int(next[right])] = Int32(left) }
-            if previous[left] >= 0 { enqueue(previous[left], Int32(left), text: text, vocabulary: vocabulary) }
-            if next[left] >= 0 { enqueue(Int32(left), next[left], text: text, vocabulary: vocabulary) }
-        }
-        var symbol = 0
-        while symbol >= 0 {
-            let bytes = UnsafeBufferPointer(rebasing: text[Int(start[symbol])..<Int(start[symbol] + length[symbol])])
-            if let id = mergeableToken(bytes, vocabulary: vocabulary) {
-                output.append(id)
-            } else {
-                for byte in bytes where fallbackTokens[Int(byte)] >= 0 { output.append(fallbackTokens[Int(byte)]) }
+
+            func enqueue(_ left: Int32, _ right: Int32) {
+                let from = Int(symbols[Int(left)].start)
+                let size = symbols[Int(left)].length + symbols[Int(right)].length
+                let joined = UnsafeBufferPointer(rebasing: text[from..<(from + Int(size))])
+                guard let id = Self.mergeableToken(joined, vocabulary: vocabulary) else { return }
+                queue.insert(Candidate(score: vocabulary.score(of: id), left: left, right: right, size: size, token: id))
             }
-            symbol = Int(next[symbol])
+            for right in 1..<count { enqueue(Int32(right - 1), Int32(right)) }
+            while let candidate = queue.popMin() {
+                let left = Int(candidate.left), right = Int(candidate.right)
+                let (leftLength, rightLength) = (symbols[left].length, symbols[right].length)
+                guard leftLength > 0, rightLength > 0, leftLength + rightLength == candidate.size else { continue }
+                symbols[left].length += rightLength
+                symbols[left].token = candidate.token
+                symbols[right].length = 0
+                let following = symbols[right].next
+                symbols[left].next = following
+                if following >= 0 { symbols[Int(following)].previous = Int32(left) }
+                if symbols[left].previous >= 0 { enqueue(symbols[left].previous, Int32(left)) }
+                if following >= 0 { enqueue(Int32(left), following) }
+            }
+
+            var index = 0
+            while index >= 0 {
+                let symbol = symbols[index]
+                if symbol.token >= 0 {
+                    output.append(symbol.token)
+                } else {
+                    let bytes = UnsafeBufferPointer(rebasing: text[Int(symbol.start)..<Int(symbol.start + symbol.length)])
+                    if let id = Self.mergeableToken(bytes, vocabulary: vocabulary) {
+                        output.append(id)
+                    } else {
+                        for byte in bytes where fallbackTokens[Int(byte)] >= 0 { output.append(fallbackTokens[Int(byte)]) }
+                    }
+                }
+                index = Int(symbol.next)
+            }
         }
     }
 
-    /// One symbol per UTF-8 character of `range` (the input is valid UTF-8; a truncated tail is clamped).
-    private mutating func splitIntoCharacters(_ text: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) {
-        start.removeAll(keepingCapacity: true)
-        length.removeAll(keepingCapacity: true)
-        previous.removeAll(keepingCapacity: true)
-        next.removeAll(keepingCapacity: true)
-        var offset = range.lowerBound
-        while offset < range.upperBound {
-            let lead = text[offset]
-            let size = lead < 0xC0 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4
-            let clamped = min(size, range.upperBound - offset)
-            previous.append(Int32(start.count - 1))
-            start.append(Int32(offset))
-            length.append(Int32(clamped))
-            offset += clamped
-            next.append(offset < range.upperBound ? Int32(start.count) : -1)
-        }
-    }
-
-    private mutating func enqueue(_ left: Int32, _ right: Int32, text: UnsafeBufferPointer<UInt8>, vocabulary: Vocabulary) {
-        let from = Int(start[Int(left)])
-        let size = length[Int(left)] + length[Int(right)]
-        let joined = UnsafeBufferPointer(rebasing: text[from..<(from + Int(size))])
-        guard let id = mergeableToken(joined, vocabulary: vocabulary) else { return }
-        queue.insert(Candidate(score: vocabulary.score(of: id), left: left, right: right, size: size))
-    }
-
-    private func mergeableToken(_ bytes: UnsafeBufferPointer<UInt8>, vocabulary: Vocabulary) -> TokenID? {
+    private static func mergeableToken(_ bytes: UnsafeBufferPointer<UInt8>, vocabulary: Vocabulary) -> TokenID? {
         guard let id = vocabulary.texts.id(of: bytes), vocabulary.types[Int(id)].isMergeable else { return nil }
         return id
     }

@@ -8,8 +8,9 @@ package struct TokenTextStorage: Sendable {
     private let bytes: [UInt8]
     /// `offsets[i] ..< offsets[i + 1]` is token `i`'s text.
     private let offsets: [Int32]
-    /// Token ids by hash slot, -1 for an empty slot.
-    private let slots: [Int32]
+    /// Hash slots: a token id (-1 for an empty slot) and the high half of its text's hash, compared before
+    /// the bytes so that a probe rarely touches the text buffer for a different token.
+    private let slots: [Slot]
     private let slotMask: Int
 
     /// The number of tokens.
@@ -33,21 +34,22 @@ package struct TokenTextStorage: Sendable {
         precondition(bytes.count < Int(Int32.max), "token texts exceed 2 GB")
         var capacity = 16
         while capacity < texts.count * 2 { capacity <<= 1 }
-        var slots = [Int32](repeating: -1, count: capacity)
+        var slots = [Slot](repeating: Slot(id: -1, tag: 0), count: capacity)
         let mask = capacity - 1
         let duplicate: DuplicateText? = bytes.withUnsafeBufferPointer { all in
             for id in 0..<texts.count {
                 let start = Int(offsets[id]), end = Int(offsets[id + 1])
                 guard end > start else { continue }
                 let text = UnsafeBufferPointer(rebasing: all[start..<end])
-                var slot = Int(truncatingIfNeeded: Self.hash(text)) & mask
-                while slots[slot] >= 0 {
-                    let other = Int(slots[slot])
+                let hash = Self.hash(text)
+                var slot = Int(truncatingIfNeeded: hash) & mask
+                while slots[slot].id >= 0 {
+                    let other = Int(slots[slot].id)
                     let otherText = UnsafeBufferPointer(rebasing: all[Int(offsets[other])..<Int(offsets[other + 1])])
                     if otherText.elementsEqual(text) { return DuplicateText(first: other, second: id) }
                     slot = (slot + 1) & mask
                 }
-                slots[slot] = Int32(id)
+                slots[slot] = Slot(id: Int32(id), tag: UInt32(truncatingIfNeeded: hash >> 32))
             }
             return nil
         }
@@ -55,7 +57,12 @@ package struct TokenTextStorage: Sendable {
         return .success(TokenTextStorage(bytes: bytes, offsets: offsets, slots: slots, slotMask: mask))
     }
 
-    private init(bytes: [UInt8], offsets: [Int32], slots: [Int32], slotMask: Int) {
+    private struct Slot {
+        var id: Int32
+        var tag: UInt32
+    }
+
+    private init(bytes: [UInt8], offsets: [Int32], slots: [Slot], slotMask: Int) {
         self.bytes = bytes
         self.offsets = offsets
         self.slots = slots
@@ -80,12 +87,15 @@ package struct TokenTextStorage: Sendable {
     package func id(of text: UnsafeBufferPointer<UInt8>) -> TokenID? {
         guard !text.isEmpty else { return nil }
         return bytes.withUnsafeBufferPointer { all in
-            var slot = Int(truncatingIfNeeded: Self.hash(text)) & slotMask
+            let hash = Self.hash(text)
+            let tag = UInt32(truncatingIfNeeded: hash >> 32)
+            var slot = Int(truncatingIfNeeded: hash) & slotMask
             while true {
-                let candidate = slots[slot]
+                let entry = slots[slot]
+                let candidate = entry.id
                 if candidate < 0 { return nil }
                 let start = Int(offsets[Int(candidate)]), end = Int(offsets[Int(candidate) + 1])
-                if end - start == text.count,
+                if entry.tag == tag, end - start == text.count,
                     memoryEqual(all.baseAddress! + start, text.baseAddress!, text.count)
                 {
                     return candidate
