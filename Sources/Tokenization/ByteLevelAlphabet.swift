@@ -43,7 +43,12 @@ enum ByteLevelAlphabet {
     /// hand: this runs for every token when a tokenizer is made.
     static func decode(_ text: ArraySlice<UInt8>) -> [UInt8] {
         var result: [UInt8] = []
-        result.reserveCapacity(text.count)
+        decode(text, into: &result)
+        return result
+    }
+
+    /// Appends the bytes a byte-level token's text stands for to `result`.
+    static func decode(_ text: ArraySlice<UInt8>, into result: inout [UInt8]) {
         var index = text.startIndex
         while index < text.endIndex {
             let lead = text[index]
@@ -64,6 +69,5 @@ enum ByteLevelAlphabet {
                 index = end
             }
         }
-        return result
     }
 }

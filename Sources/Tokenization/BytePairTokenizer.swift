@@ -24,11 +24,11 @@ package struct BytePairTokenizer: Tokenizer {
     package init(vocabulary: Vocabulary) {
         precondition(vocabulary.model == .bytePair, "BytePairTokenizer needs a byte-level BPE vocabulary")
         self.vocabulary = vocabulary
-        pieces = PieceTable(count: vocabulary.count) { id in
+        pieces = PieceTable(count: vocabulary.count) { id, bytes in
             switch vocabulary.types[id] {
-            case .normal: ByteLevelAlphabet.decode(vocabulary.textBytes(of: TokenID(id)))
-            case .control, .unknown, .userDefined: Array(vocabulary.textBytes(of: TokenID(id)))
-            case .byte, .unused, .undefined: []  // llama.cpp renders nothing for these in BPE vocabularies
+            case .normal: ByteLevelAlphabet.decode(vocabulary.textBytes(of: TokenID(id)), into: &bytes)
+            case .control, .unknown, .userDefined: bytes.append(contentsOf: vocabulary.textBytes(of: TokenID(id)))
+            case .byte, .unused, .undefined: break  // llama.cpp renders nothing for these in BPE vocabularies
             }
         }
         byteTokens = ByteLevelAlphabet.characterForByte.map { character in

@@ -24,8 +24,8 @@ package struct SentencePieceTokenizer: Tokenizer {
     package init(vocabulary: Vocabulary) {
         precondition(vocabulary.model == .sentencePiece, "SentencePieceTokenizer needs a SentencePiece vocabulary")
         self.vocabulary = vocabulary
-        pieces = PieceTable(count: vocabulary.count) { id in
-            Self.renderPiece(TokenID(id), vocabulary: vocabulary)
+        pieces = PieceTable(count: vocabulary.count) { id, bytes in
+            Self.renderPiece(TokenID(id), vocabulary: vocabulary, into: &bytes)
         }
         fallbackTokens = (0..<256).map { byte in
             if vocabulary.byteTokens[byte] >= 0 { return vocabulary.byteTokens[byte] }
@@ -34,8 +34,7 @@ package struct SentencePieceTokenizer: Tokenizer {
         }
         mergesWordByWord = (0..<vocabulary.count).allSatisfy { id in
             guard vocabulary.types[id].isMergeable else { return true }
-            let text = Array(vocabulary.textBytes(of: TokenID(id)))
-            return text.withUnsafeBufferPointer { text in
+            return vocabulary.textBytes(of: TokenID(id)).withUnsafeBufferPointer { text in
                 var position = 1
                 while position + 2 < text.count {
                     if text[position] == 0xE2, text[position + 1] == 0x96, text[position + 2] == 0x81,
@@ -57,36 +56,29 @@ package struct SentencePieceTokenizer: Tokenizer {
 
     package func piece(for token: TokenID) -> [UInt8] { Array(pieces.piece(token)) }
 
-    private static func renderPiece(_ token: TokenID, vocabulary: Vocabulary) -> [UInt8] {
+    private static func renderPiece(_ token: TokenID, vocabulary: Vocabulary, into bytes: inout [UInt8]) {
         let text = vocabulary.textBytes(of: token)
         switch vocabulary.type(of: token) {
         case .normal:
-            return unescapingSpaces(text)
+            // `▁` (E2 96 81) → space.
+            var index = text.startIndex
+            while index < text.endIndex {
+                if text[index] == 0xE2, index + 2 < text.endIndex, text[index + 1] == 0x96, text[index + 2] == 0x81 {
+                    bytes.append(0x20)
+                    index += 3
+                } else {
+                    bytes.append(text[index])
+                    index += 1
+                }
+            }
         case .byte:
             // The vocabulary validated every byte token's text.
-            return [Vocabulary.byteValue(ofByteTokenText: text)!]
+            bytes.append(Vocabulary.byteValue(ofByteTokenText: text)!)
         case .control, .unknown, .userDefined:
-            return Array(text)
+            bytes.append(contentsOf: text)
         case .unused, .undefined:
-            return []
+            break
         }
-    }
-
-    /// `▁` (E2 96 81) → space.
-    private static func unescapingSpaces(_ text: ArraySlice<UInt8>) -> [UInt8] {
-        var result: [UInt8] = []
-        result.reserveCapacity(text.count)
-        var index = text.startIndex
-        while index < text.endIndex {
-            if text[index] == 0xE2, index + 2 < text.endIndex, text[index + 1] == 0x96, text[index + 2] == 0x81 {
-                result.append(0x20)
-                index += 3
-            } else {
-                result.append(text[index])
-                index += 1
-            }
-        }
-        return result
     }
 
     package func encode(_ segments: [TextSegment], addSpecial: Bool) -> [TokenID] {

@@ -85,9 +85,16 @@ package struct TokenTextStorage: Sendable {
 
     /// The token whose text is exactly `text`, if any.
     package func id(of text: UnsafeBufferPointer<UInt8>) -> TokenID? {
-        guard !text.isEmpty else { return nil }
+        id(of: text, followedBy: UnsafeBufferPointer(start: nil, count: 0))
+    }
+
+    /// The token whose text is exactly `first` followed by `second`, found without joining them (merge rules
+    /// name their result this way).
+    package func id(of first: UnsafeBufferPointer<UInt8>, followedBy second: UnsafeBufferPointer<UInt8>) -> TokenID? {
+        let length = first.count + second.count
+        guard length > 0 else { return nil }
         return bytes.withUnsafeBufferPointer { all in
-            let hash = Self.hash(text)
+            let hash = Self.finish(Self.hash(second, from: Self.hash(first, from: Self.seed)))
             let tag = UInt32(truncatingIfNeeded: hash >> 32)
             var slot = Int(truncatingIfNeeded: hash) & slotMask
             while true {
@@ -95,8 +102,9 @@ package struct TokenTextStorage: Sendable {
                 let candidate = entry.id
                 if candidate < 0 { return nil }
                 let start = Int(offsets[Int(candidate)]), end = Int(offsets[Int(candidate) + 1])
-                if entry.tag == tag, end - start == text.count,
-                    memoryEqual(all.baseAddress! + start, text.baseAddress!, text.count)
+                if entry.tag == tag, end - start == length,
+                    memoryEqual(all.baseAddress! + start, first.baseAddress, first.count),
+                    memoryEqual(all.baseAddress! + start + first.count, second.baseAddress, second.count)
                 {
                     return candidate
                 }
@@ -114,11 +122,23 @@ package struct TokenTextStorage: Sendable {
 
     /// FNV-1a over the bytes, then a final avalanche so that nearby texts land on distant slots.
     @inline(__always)
-    static func hash(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    static func hash(_ text: UnsafeBufferPointer<UInt8>) -> UInt64 { finish(hash(text, from: seed)) }
+
+    private static let seed: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    /// Continues FNV-1a over more bytes, so hashing two parts equals hashing their concatenation.
+    @inline(__always)
+    private static func hash(_ text: UnsafeBufferPointer<UInt8>, from state: UInt64) -> UInt64 {
+        var h = state
         for byte in text {
             h = (h ^ UInt64(byte)) &* 0x100_0000_01b3
         }
+        return h
+    }
+
+    @inline(__always)
+    private static func finish(_ state: UInt64) -> UInt64 {
+        var h = state
         h ^= h >> 29
         h = h &* 0xbf58_476d_1ce4_e5b9
         h ^= h >> 32
@@ -128,7 +148,8 @@ package struct TokenTextStorage: Sendable {
 
 /// Compares `count` bytes; a plain loop, because tokens are short and this avoids importing libc.
 @inline(__always)
-private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ count: Int) -> Bool {
+private func memoryEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>?, _ count: Int) -> Bool {
+    guard count > 0, let b else { return true }
     var i = 0
     while i < count {
         if a[i] != b[i] { return false }

@@ -118,13 +118,14 @@ struct PieceTable: Sendable {
     private let bytes: [UInt8]
     private let offsets: [Int32]
 
-    /// Builds the table from a function giving each token's piece.
-    init(count: Int, piece: (Int) -> [UInt8]) {
+    /// Builds the table from a function that appends each token's piece to the buffer it is given.
+    init(count: Int, render: (Int, inout [UInt8]) -> Void) {
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(count * 8)
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(count + 1)
         for id in 0..<count {
-            bytes.append(contentsOf: piece(id))
+            render(id, &bytes)
             offsets.append(Int32(truncatingIfNeeded: bytes.count))
         }
         self.bytes = bytes

@@ -134,10 +134,10 @@ extension Vocabulary {
     }
 
     /// The byte `<0xNN>` stands for, or nil when the text is not exactly that shape.
-    static func byteValue(ofByteTokenText text: some Collection<UInt8>) -> UInt8? {
-        let bytes = Array(text)
-        guard bytes.count == 6, bytes[0] == 0x3C, bytes[1] == 0x30, bytes[2] == 0x78, bytes[5] == 0x3E,
-            let high = hexDigitValue(bytes[3]), let low = hexDigitValue(bytes[4])
+    static func byteValue(ofByteTokenText text: ArraySlice<UInt8>) -> UInt8? {
+        let i = text.startIndex
+        guard text.count == 6, text[i] == 0x3C, text[i + 1] == 0x30, text[i + 2] == 0x78, text[i + 5] == 0x3E,
+            let high = hexDigitValue(text[i + 3]), let low = hexDigitValue(text[i + 4])
         else { return nil }
         return high << 4 | low
     }
@@ -159,9 +159,8 @@ extension Vocabulary {
     ) throws(VocabularyError) -> MergeTable {
         var rules: [MergeTable.Rule] = []
         rules.reserveCapacity(merges.count)
-        var joined: [UInt8] = []
         for (index, merge) in merges.enumerated() {
-            switch parseMerge(merge, texts: texts, joined: &joined) {
+            switch parseMerge(merge, texts: texts) {
             case .rule(let rule):
                 if types[Int(rule.merged)].isMergeable { rules.append(rule) }
             case .noSeparator:
@@ -169,7 +168,7 @@ extension Vocabulary {
             case .unknownPart(let part):
                 throw .invalidMerge(index: index, merge: merge, reason: "refers to '\(part)', which is not a token")
             case .unknownResult:
-                let result = String(decoding: joined, as: UTF8.self)
+                let result = merge.replacingFirstSpace()
                 throw .invalidMerge(index: index, merge: merge, reason: "produces '\(result)', which is not a token")
             }
         }
@@ -179,23 +178,22 @@ extension Vocabulary {
     private enum ParsedMerge {
         case rule(MergeTable.Rule)
         case noSeparator
-        case unknownPart(Substring)
+        case unknownPart(String)
         case unknownResult
     }
 
-    /// Splits and looks up one rule; `joined` receives the concatenated text (reused between calls).
-    private static func parseMerge(_ merge: String, texts: TokenTextStorage, joined: inout [UInt8]) -> ParsedMerge {
-        let utf8 = merge.utf8
-        guard !utf8.isEmpty, let space = utf8[utf8.index(after: utf8.startIndex)...].firstIndex(of: 0x20)
-        else { return .noSeparator }
-        let left = utf8[..<space], right = utf8[utf8.index(after: space)...]
-        guard let leftID = texts.id(of: left) else { return .unknownPart(Substring(left)) }
-        guard let rightID = texts.id(of: right) else { return .unknownPart(Substring(right)) }
-        joined.removeAll(keepingCapacity: true)
-        joined.append(contentsOf: left)
-        joined.append(contentsOf: right)
-        guard let mergedID = joined.withUnsafeBufferPointer({ texts.id(of: $0) }) else { return .unknownResult }
-        return .rule(MergeTable.Rule(left: leftID, right: rightID, merged: mergedID))
+    /// Splits and looks up one rule.
+    private static func parseMerge(_ merge: String, texts: TokenTextStorage) -> ParsedMerge {
+        var merge = merge  // `withUTF8` needs a variable; native strings are not copied
+        return merge.withUTF8 { bytes in
+            guard bytes.count > 1, let space = bytes[1...].firstIndex(of: 0x20) else { return .noSeparator }
+            let left = UnsafeBufferPointer(rebasing: bytes[..<space])
+            let right = UnsafeBufferPointer(rebasing: bytes[(space + 1)...])
+            guard let leftID = texts.id(of: left) else { return .unknownPart(String(decoding: left, as: UTF8.self)) }
+            guard let rightID = texts.id(of: right) else { return .unknownPart(String(decoding: right, as: UTF8.self)) }
+            guard let mergedID = texts.id(of: left, followedBy: right) else { return .unknownResult }
+            return .rule(MergeTable.Rule(left: leftID, right: rightID, merged: mergedID))
+        }
     }
 
     /// Fills in the roles found by text and returns the sorted end-of-generation tokens, forcing every token
@@ -228,5 +226,15 @@ extension Vocabulary {
             if let id = special[role] { endOfGeneration.insert(id) }
         }
         return endOfGeneration.sorted()
+    }
+}
+
+extension String {
+    /// The merge rule's two parts joined: the text without its separating space (the first after the first
+    /// byte, as llama.cpp splits).
+    fileprivate func replacingFirstSpace() -> String {
+        let utf8 = Array(self.utf8)
+        guard utf8.count > 1, let space = utf8[1...].firstIndex(of: 0x20) else { return self }
+        return String(decoding: utf8[..<space] + utf8[(space + 1)...], as: UTF8.self)
     }
 }
