@@ -83,9 +83,28 @@ package struct TokenTextStorage: Sendable {
     /// The byte length of token `id`'s text.
     package func length(of id: Int) -> Int { Int(offsets[id + 1] - offsets[id]) }
 
-    /// The token whose text is exactly `text`, if any.
+    /// The token whose text is exactly `text`, if any. The tokenizers' hottest call: kept separate from the
+    /// two-part lookup below so that it stays small enough to inline.
+    @inline(__always)
     package func id(of text: UnsafeBufferPointer<UInt8>) -> TokenID? {
-        id(of: text, followedBy: UnsafeBufferPointer(start: nil, count: 0))
+        guard !text.isEmpty else { return nil }
+        return bytes.withUnsafeBufferPointer { all in
+            let hash = Self.hash(text)
+            let tag = UInt32(truncatingIfNeeded: hash >> 32)
+            var slot = Int(truncatingIfNeeded: hash) & slotMask
+            while true {
+                let entry = slots[slot]
+                let candidate = entry.id
+                if candidate < 0 { return nil }
+                let start = Int(offsets[Int(candidate)]), end = Int(offsets[Int(candidate) + 1])
+                if entry.tag == tag, end - start == text.count,
+                    memoryEqual(all.baseAddress! + start, text.baseAddress, text.count)
+                {
+                    return candidate
+                }
+                slot = (slot + 1) & slotMask
+            }
+        }
     }
 
     /// The token whose text is exactly `first` followed by `second`, found without joining them (merge rules

@@ -32,37 +32,3 @@ import Testing
         #expect(ids.count < text.utf8.count)
     }
 }
-
-/// SentencePiece merging word by word (the fast path) gives the same ids as one queue over the fragment.
-@Suite struct SentencePieceWordByWordTests {
-    @Test func llamaVocabularyQualifies() throws {
-        let tokenizer = try #require(ReferenceData.llama as? SentencePieceTokenizer)
-        #expect(tokenizer.mergesWordByWord)
-    }
-
-    @Test(arguments: RoundTripTests.texts + [
-        String(repeating: "the quick  brown\tfox   jumps\n", count: 40) + "日本語 テキスト 🦙 w048 7tuijk",
-    ])
-    func wordByWordMatchesWholeFragment(_ text: String) throws {
-        let fast = try #require(ReferenceData.llama as? SentencePieceTokenizer)
-        var slow = fast
-        slow.mergesWordByWord = false
-        for parseSpecial in [false, true] {
-            #expect(fast.encode(text, addSpecial: true, parseSpecial: parseSpecial)
-                == slow.encode(text, addSpecial: true, parseSpecial: parseSpecial))
-        }
-    }
-}
-
-@Suite struct ByteLevelAlphabetTests {
-    @Test func everyByteRoundTrips() {
-        for byte in 0...255 {
-            let text = ByteLevelAlphabet.utf8ForByte[byte]
-            #expect(ByteLevelAlphabet.decode(text[...]) == [UInt8(byte)])
-        }
-        #expect(String(ByteLevelAlphabet.characterForByte[0x20]) == "Ġ")
-        #expect(String(ByteLevelAlphabet.characterForByte[0x0A]) == "Ċ")
-        // Characters outside the alphabet are kept as they are.
-        #expect(ByteLevelAlphabet.decode(Array("aé日".utf8)[...]) == Array("a".utf8) + [0xE9] + Array("日".utf8))
-    }
-}

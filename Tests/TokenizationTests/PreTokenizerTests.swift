@@ -58,19 +58,6 @@ import Testing
         #expect(Self.words("x½y", .digitsThenGPT2) == ["x", "½", "y"])
     }
 
-    @Test func unicodeClassesFollowLlamaCpp() {
-        #expect(UnicodeClass.of(0x41).contains(.letter))
-        #expect(UnicodeClass.of(0x01C5).contains(.letter))  // ǅ, titlecase
-        #expect(UnicodeClass.of(0x00BD).contains(.number))  // ½
-        #expect(UnicodeClass.of(0x2167).contains(.number))  // Ⅷ, letter number
-        #expect(UnicodeClass.of(0x3000).contains(.whitespace))
-        #expect(UnicodeClass.of(0x0085).contains(.whitespace))
-        #expect(!UnicodeClass.of(0x200B).contains(.whitespace))  // zero-width space is a format character
-        #expect(!UnicodeClass.of(0x001C).contains(.whitespace))  // not White_Space, unlike Python's str.isspace
-        #expect(UnicodeClass.of(0x1D400).contains(.letter))  // 𝐀, beyond the basic plane
-        #expect(UnicodeClass.of(0x0378) == .inRange)  // unassigned: in range, no class
-    }
-
     @Test func choosesPreTokenizersByName() {
         #expect(PreTokenizer.choice(forName: "smollm")?.preTokenizer == .digitsThenGPT2)
         #expect(PreTokenizer.choice(forName: "starcoder")?.preTokenizer == .digitsThenGPT2)
@@ -80,16 +67,5 @@ import Testing
         #expect(llama3?.addsBOSByDefault == true)
         #expect(PreTokenizer.choice(forName: "gpt-2")?.preTokenizer == .gpt2)
         #expect(PreTokenizer.choice(forName: "tekken") == nil)
-    }
-}
-
-@Suite struct UnicodeClassTests {
-    /// The hard-coded whitespace list equals the standard library's `White_Space` property everywhere.
-    @Test func whitespaceListMatchesTheProperty() {
-        let mismatches = (UInt32(0)...0x10FFFF).filter { value in
-            guard let scalar = Unicode.Scalar(value) else { return false }
-            return UnicodeClass.of(value).contains(.whitespace) != scalar.properties.isWhitespace
-        }
-        #expect(mismatches.isEmpty)
     }
 }
