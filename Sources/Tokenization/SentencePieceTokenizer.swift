@@ -29,7 +29,11 @@ package struct SentencePieceTokenizer: Tokenizer {
         }
         fallbackTokens = (0..<256).map { byte in
             if vocabulary.byteTokens[byte] >= 0 { return vocabulary.byteTokens[byte] }
-            if byte < 0x80, let id = vocabulary.token(forText: String(UnicodeScalar(UInt8(byte)))) { return id }
+            if byte < 0x80, let id = vocabulary.token(forText: String(UnicodeScalar(UInt8(byte)))),
+                vocabulary.types[Int(id)].isMergeable
+            {
+                return id
+            }
             return vocabulary.specialTokens.unknown ?? -1
         }
         mergesWordByWord = (0..<vocabulary.count).allSatisfy { id in

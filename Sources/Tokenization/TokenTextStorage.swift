@@ -19,9 +19,10 @@ package struct TokenTextStorage: Sendable {
     /// Builds the storage and index.
     ///
     /// - Parameter texts: the tokens' texts, in id order.
-    /// - Returns: nil and the ids of the first two tokens with the same non-empty text, when there are such
-    ///   (a vocabulary needs unique texts to map text back to ids). Empty texts are stored but not indexed.
-    package static func make(_ texts: [String]) -> Result<TokenTextStorage, DuplicateText> {
+    /// - Returns: the storage, or the ids of the first two tokens with the same non-empty text (a vocabulary
+    ///   needs unique texts to map text back to ids), or `.tooLarge` when the texts total 2 GiB or more
+    ///   (offsets are 32-bit). Empty texts are stored but not indexed.
+    package static func make(_ texts: [String]) -> Result<TokenTextStorage, BuildError> {
         var bytes: [UInt8] = []
         var offsets: [Int32] = [0]
         offsets.reserveCapacity(texts.count + 1)
@@ -30,13 +31,13 @@ package struct TokenTextStorage: Sendable {
             bytes.append(contentsOf: text.utf8)
             offsets.append(Int32(truncatingIfNeeded: bytes.count))
         }
-        // Offsets are Int32; a vocabulary's texts total a few MB, and the GGUF loader bounds them far below 2 GB.
-        precondition(bytes.count < Int(Int32.max), "token texts exceed 2 GB")
+        // Offsets are Int32; real vocabularies total a few MB, but the file is untrusted.
+        guard bytes.count < Int(Int32.max) else { return .failure(.tooLarge(byteCount: bytes.count)) }
         var capacity = 16
         while capacity < texts.count * 2 { capacity <<= 1 }
         var slots = [Slot](repeating: Slot(id: -1, tag: 0), count: capacity)
         let mask = capacity - 1
-        let duplicate: DuplicateText? = bytes.withUnsafeBufferPointer { all in
+        let duplicate: BuildError? = bytes.withUnsafeBufferPointer { all in
             for id in 0..<texts.count {
                 let start = Int(offsets[id]), end = Int(offsets[id + 1])
                 guard end > start else { continue }
@@ -46,7 +47,7 @@ package struct TokenTextStorage: Sendable {
                 while slots[slot].id >= 0 {
                     let other = Int(slots[slot].id)
                     let otherText = UnsafeBufferPointer(rebasing: all[Int(offsets[other])..<Int(offsets[other + 1])])
-                    if otherText.elementsEqual(text) { return DuplicateText(first: other, second: id) }
+                    if otherText.elementsEqual(text) { return .duplicate(first: other, second: id) }
                     slot = (slot + 1) & mask
                 }
                 slots[slot] = Slot(id: Int32(id), tag: UInt32(truncatingIfNeeded: hash >> 32))
@@ -69,10 +70,12 @@ package struct TokenTextStorage: Sendable {
         self.slotMask = slotMask
     }
 
-    /// Two tokens with the same text.
-    package struct DuplicateText: Error, Equatable {
-        package let first: Int
-        package let second: Int
+    /// Why the storage cannot be built.
+    package enum BuildError: Error, Equatable {
+        /// Two tokens with the same text.
+        case duplicate(first: Int, second: Int)
+        /// The texts total more than 32-bit offsets can address.
+        case tooLarge(byteCount: Int)
     }
 
     /// The bytes of token `id`'s text. `id` must be in range.

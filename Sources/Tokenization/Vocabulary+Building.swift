@@ -34,9 +34,10 @@ extension Vocabulary {
         let texts: TokenTextStorage
         switch TokenTextStorage.make(description.tokens) {
         case .success(let built): texts = built
-        case .failure(let duplicate):
-            throw .duplicateText(
-                first: duplicate.first, second: duplicate.second, text: description.tokens[duplicate.second])
+        case .failure(.duplicate(let first, let second)):
+            throw .duplicateText(first: first, second: second, text: description.tokens[second])
+        case .failure(.tooLarge(let byteCount)):
+            throw .textsTooLarge(byteCount: byteCount)
         }
 
         let byteTokens = model == .sentencePiece ? try Self.byteTokenTable(types: types, texts: texts) : []

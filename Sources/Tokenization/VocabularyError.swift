@@ -20,6 +20,8 @@ package enum VocabularyError: Error, Equatable, CustomStringConvertible {
     case invalidTokenType(token: Int, value: Int32)
     /// A score that is not a number.
     case invalidScore(token: Int)
+    /// The token texts total 2 GiB or more.
+    case textsTooLarge(byteCount: Int)
     /// Two tokens with the same text, so text cannot be mapped back to one id.
     case duplicateText(first: Int, second: Int, text: String)
     /// A byte-type token whose text is not `<0xNN>` with exactly two hex digits.
@@ -49,6 +51,7 @@ package enum VocabularyError: Error, Equatable, CustomStringConvertible {
             "\(key) has \(count) entries but the vocabulary has \(tokenCount) tokens"
         case .invalidTokenType(let token, let value): "token \(token) has unknown token type \(value)"
         case .invalidScore(let token): "token \(token) has a score that is not a number"
+        case .textsTooLarge(let n): "the token texts total \(n) bytes, more than the 2 GiB a vocabulary may hold"
         case .duplicateText(let first, let second, let text):
             "tokens \(first) and \(second) have the same text '\(text)'"
         case .invalidByteToken(let token, let text):

@@ -58,6 +58,17 @@ import Tokenization
         #expect(bpe.endOfGenerationTokens == [259])
     }
 
+    /// Without byte tokens, an unknown character falls back to a single-character token, else `<unk>`.
+    @Test func sentencePieceWithoutByteTokensUsesUnknown() throws {
+        let description = VocabularyDescription(
+            model: "llama", tokens: ["<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "<"],
+            scores: [0, 0, 0, -1, -2, -3, -4, -5], tokenTypes: [2, 3, 3, 1, 1, 1, 1, 1])
+        let tokenizer = makeTokenizer(for: try Vocabulary(description))
+        #expect(tokenizer.encode("aé<", addSpecial: false, parseSpecial: false) == [6, 0, 0, 7])
+        #expect(tokenizer.decode([6, 0, 0, 7]) == "a<")
+        #expect(tokenizer.decode([6, 0, 0, 7], unparseSpecial: true) == "a<unk><unk><")
+    }
+
     @Test func byteLevelMergesAndIgnoreMerges() throws {
         let gpt2 = makeTokenizer(for: try Vocabulary(Self.bytePair()))
         let a = TokenID(Character("a").asciiValue!)
