@@ -16,6 +16,7 @@ package enum TextSegment: Sendable, Equatable {
     /// (llama.cpp's `parse_special`).
     case markup(String)
     /// A token by id, such as BOS placed by a template. Counts as a special token for the dummy prefix.
+    /// The id must be in the vocabulary (a precondition: ids come from code, not from users).
     case token(TokenID)
 }
 
@@ -48,6 +49,7 @@ struct PartitionedText {
                 let isMarkup = if case .markup = segment { true } else { false }
                 if bytes.count > start { raw.append(.text(start..<bytes.count, markup: isMarkup)) }
             case .token(let id):
+                precondition(vocabulary.contains(id), "token segment \(id) is outside the vocabulary")
                 raw.append(.token(id))
             }
         }

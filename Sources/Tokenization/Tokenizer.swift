@@ -36,8 +36,9 @@ extension Tokenizer {
         encode([parseSpecial ? .markup(text) : .text(text)], addSpecial: addSpecial)
     }
 
-    /// Decodes tokens to text, the inverse of `encode`: for every text `s` and flags `a`, `p`,
-    /// `decode(encode(s, addSpecial: a, parseSpecial: p), removeSpecial: a, unparseSpecial: p) == s`.
+    /// Decodes tokens to text, the inverse of `encode`: for a text `s` and flags `a`, `p`,
+    /// `decode(encode(s, addSpecial: a, parseSpecial: p), removeSpecial: a, unparseSpecial: p) == s`
+    /// (with SentencePiece, unless `s` contains `▁` itself, which comes back as a space).
     ///
     /// - Parameters:
     ///   - removeSpecial: drop a leading BOS when the vocabulary adds BOS, and a trailing EOS when it adds
