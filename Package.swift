@@ -21,6 +21,7 @@ let package = Package(
     targets: [
         // Leaves: no project imports.
         .target(name: "GGUF", swiftSettings: strict),
+        .target(name: "Kernels", swiftSettings: kernelSettings),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
@@ -31,5 +32,6 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], swiftSettings: strict),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
     ]
 )
