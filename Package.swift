@@ -21,6 +21,7 @@ let package = Package(
     targets: [
         // Leaves: no project imports.
         .target(name: "GGUF", swiftSettings: strict),
+        // Compute kernels: dequantization of every GGUF weight format (matrix kernels join later). Stdlib only.
         .target(name: "Kernels", swiftSettings: kernelSettings),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(

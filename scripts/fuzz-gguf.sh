@@ -29,7 +29,7 @@ Fuzz/bin/fuzz-gguf Fuzz/corpus-gguf \
     -rss_limit_mb=2048 -malloc_limit_mb=256 -max_len=65536 -timeout=5 \
     -max_total_time="$seconds" -print_final_stats=1 \
     -artifact_prefix=Fuzz/artifacts/ 2>&1 | tee Fuzz/artifacts/fuzz-gguf.log | grep -E --line-buffered \
-    '^#[0-9]+ +(INITED|DONE|pulse)|^(==|SUMMARY|artifact_prefix|Test unit written|stat::)|ERROR|Done '
+    '^#[0-9]+[[:space:]]+(INITED|DONE|pulse)|^(==|SUMMARY|artifact_prefix|Test unit written|stat::)|ERROR|Done '
 status=${PIPESTATUS[0]}
 set -e
 echo "corpus: $(ls Fuzz/corpus-gguf | wc -l) files; log: Fuzz/artifacts/fuzz-gguf.log; exit status $status"

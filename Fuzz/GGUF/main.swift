@@ -13,7 +13,7 @@ let tightLimits: GGUFParser.Limits = {
     limits.maximumKeyLength = 64
     limits.maximumStringLength = 256
     limits.maximumArrayCount = 64
-    limits.maximumMetadataMemory = 16 << 10
+    limits.maximumMetadataMemory = 4 << 10
     limits.maximumTensorCount = 8
     return limits
 }()

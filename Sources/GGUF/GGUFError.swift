@@ -71,8 +71,9 @@ package enum GGUFError: Error, Equatable, CustomStringConvertible {
     /// The longest name shown in a message, in Unicode scalars; longer names are cut with an ellipsis.
     static let maximumDisplayedNameLength = 80
 
-    /// `name` in single quotes, with control and line-breaking characters escaped (`\n`, `\u{2028}`) and cut
-    /// to `maximumDisplayedNameLength` scalars, for use inside a one-line message.
+    /// `name` in single quotes, with control, line-breaking and invisible format characters escaped (`\n`,
+    /// `\u{2028}`, `\u{202E}`), quotes and backslashes escaped so the quoting stays unambiguous, and cut to
+    /// `maximumDisplayedNameLength` scalars, for use inside a one-line message.
     package static func quoted(_ name: String) -> String {
         var shown = ""
         for (index, scalar) in name.unicodeScalars.enumerated() {
@@ -84,6 +85,7 @@ package enum GGUFError: Error, Equatable, CustomStringConvertible {
             case .control, .lineSeparator, .paragraphSeparator, .format:
                 shown += scalar.escaped(asASCII: true)
             default:
+                if scalar == "'" || scalar == "\\" { shown += "\\" }
                 shown.unicodeScalars.append(scalar)
             }
         }

@@ -287,6 +287,8 @@ let corruptions: [Corruption] = [
         // Control characters, line separators and bidirectional overrides are escaped; long names are cut.
         let hostile = GGUFError.duplicateKey("a\r\nb\u{2028}c\u{202E}d").description
         #expect(hostile == "metadata key 'a\\r\\nb\\u{2028}c\\u{202E}d' appears more than once")
+        // Quotes and backslashes in a name are escaped, so the quoted name's end is unambiguous.
+        #expect(GGUFError.duplicateTensor("it's\\").description == "tensor 'it\\'s\\\\' appears more than once")
         let long = GGUFError.duplicateTensor(String(repeating: "x", count: 10_000)).description
         #expect(long.count < 120)
         #expect(long.contains("…"))
