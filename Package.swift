@@ -7,9 +7,11 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 // Kernels are the hot loops: exclusivity checks cost more than they protect there (all access is through
-// unsafe buffers whose bounds the callers validate).
+// unsafe buffers whose bounds the callers validate). They are also optimized in debug builds, so the test
+// suite's model runs take seconds, not minutes.
 let kernelSettings: [SwiftSetting] = strict + [
     .unsafeFlags(["-enforce-exclusivity=unchecked"]),
+    .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
 
 let package = Package(
@@ -20,15 +22,19 @@ let package = Package(
     ],
     targets: [
         // Leaves: no project imports.
+        // Hot loops over unsafe buffers: quantized dot products, matrix products, attention, thread pool.
+        .target(name: "Kernels", swiftSettings: kernelSettings),
         .target(name: "GGUF", swiftSettings: strict),
         // Tokenizers: SentencePiece and byte-level BPE, vocabulary, streaming detokenizer. Standard library only.
         .target(name: "Tokenization", swiftSettings: strict),
-        // The model: vocabulary loading from GGUF for now; the forward pass joins it later.
-        .target(name: "Model", dependencies: ["GGUF", "Tokenization"], swiftSettings: strict),
+        // The model: hyperparameters, weights, KV cache, forward pass, vocabulary loading from GGUF.
+        .target(name: "Model", dependencies: ["Kernels", "GGUF", "Tokenization"], swiftSettings: strict),
+        // Sampling, scheduling and the engine.
+        .target(name: "Inference", dependencies: ["Model", "Tokenization", "Kernels"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
-            dependencies: ["GGUF", "Tokenization", "Model"],
+            dependencies: ["Inference", "Model", "Kernels", "GGUF", "Tokenization"],
             swiftSettings: strict
         ),
         // Test-only helpers (GGUF writer, fixture locations).
@@ -38,5 +44,8 @@ let package = Package(
         .testTarget(
             name: "TokenizationTests", dependencies: ["Tokenization", "Model", "GGUF", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Model", "TestSupport"], swiftSettings: strict),
     ]
 )

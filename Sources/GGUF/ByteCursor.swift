@@ -31,7 +31,7 @@ struct ByteCursor {
     }
 
     /// Reads a `uint64` length followed by that many bytes, checking the length against the bytes left before
-    /// touching them.
+    /// touching them. Nothing is copied: callers check the length against their own limit before decoding.
     mutating func readStringBytes(_ context: @autoclosure () -> String) throws(GGUFError) -> UnsafeRawBufferPointer {
         let length = try read(UInt64.self, context())
         guard length <= UInt64(remaining) else { throw .truncated(context: context()) }
@@ -39,16 +39,5 @@ struct ByteCursor {
         position += Int(length)
         // Safe because start + length <= bytes.count was checked above.
         return UnsafeRawBufferPointer(rebasing: bytes[start..<position])
-    }
-
-    /// Reads a string, repairing invalid UTF-8 with U+FFFD (metadata values are informational).
-    mutating func readString(_ context: @autoclosure () -> String) throws(GGUFError) -> String {
-        String(decoding: try readStringBytes(context()), as: UTF8.self)
-    }
-
-    /// Reads a string that must be valid UTF-8 (keys and tensor names, which are matched exactly).
-    mutating func readStrictString(_ context: @autoclosure () -> String) throws(GGUFError) -> String? {
-        let raw = try readStringBytes(context())
-        return String(validating: raw, as: UTF8.self)
     }
 }

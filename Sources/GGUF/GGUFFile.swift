@@ -11,10 +11,13 @@ package final class GGUFFile: Sendable {
 
     /// Opens, maps and validates the GGUF file at `path`.
     ///
+    /// - Parameters:
+    ///   - path: the file to open.
+    ///   - limits: what the file may declare; the defaults suit every real model.
     /// - Throws: `GGUFError` naming the first problem found.
-    package init(contentsOf path: String) throws(GGUFError) {
+    package init(contentsOf path: String, limits: GGUFParser.Limits = GGUFParser.Limits()) throws(GGUFError) {
         let mapping = try MappedFile(path: path)
-        self.contents = try GGUFParser.parse(mapping.bytes)
+        self.contents = try GGUFParser.parse(mapping.bytes, limits: limits)
         self.mapping = mapping
         self.path = path
         var index: [String: Int] = [:]

@@ -8,9 +8,41 @@
 /// padding to `general.alignment` | tensor data
 /// ```
 /// A string is `u64 length` + bytes; an array is `u32 elementType | u64 count | elements`.
+///
+/// Every count, length, dimension and offset is checked, with overflow-safe arithmetic, against the bytes left
+/// and against the limits below before anything is sized from it, so a hostile file gets a `GGUFError` — never
+/// a trap, an out-of-bounds read or an allocation far beyond the file's own size (RELIABILITY.md §4.1).
 package enum GGUFParser {
-    /// Arrays nested deeper than this are refused; real files nest at most once.
-    static let maximumArrayDepth = 4
+    /// Limits on what a file may declare beyond fitting in the file itself. They bound the memory a hostile
+    /// file can make the parser allocate; tests lower them to reach each check with a small file.
+    package struct Limits: Sendable {
+        /// Arrays nested deeper than this are refused; real files do not nest arrays at all.
+        package var maximumArrayDepth = 4
+        /// The GGUF specification limits keys to 65,535 bytes.
+        package var maximumKeyLength = 65_535
+        /// A string value longer than this is refused (ggml allows 1 GiB; no real metadata string approaches
+        /// 64 MiB, and ggml PR #1516 argues for this cap).
+        package var maximumStringLength = 64 << 20
+        /// An array longer than this is refused: 64 times the largest vocabulary in use (256 K tokens).
+        package var maximumArrayCount = 1 << 24
+        /// The metadata of any file may take at most this much memory, however large the file is. Below that,
+        /// the limit is 64 MiB plus twice the file's size (a real vocabulary costs about 1.2 times its bytes).
+        package var maximumMetadataMemory = 1 << 30
+        /// More tensors than this are refused: the largest models have a few thousand, and each costs a few
+        /// hundred bytes of memory against at least 33 bytes of file.
+        package var maximumTensorCount = 1 << 20
+
+        /// The default limits, which every real model file is well within.
+        package init() {}
+
+        /// The memory the metadata of a file of `byteCount` bytes may take.
+        func metadataMemoryLimit(fileSize byteCount: Int) -> Int {
+            let (twice, overflow) = byteCount.multipliedReportingOverflow(by: 2)
+            let (limit, overflow2) = twice.addingReportingOverflow(64 << 20)
+            return overflow || overflow2 ? maximumMetadataMemory : min(maximumMetadataMemory, limit)
+        }
+    }
+
     /// Tensor names are at most 63 bytes in ggml (`GGML_MAX_NAME` is 64 with the terminator).
     static let maximumTensorNameLength = 63
     /// ggml tensors have at most four dimensions.
@@ -20,10 +52,14 @@ package enum GGUFParser {
 
     /// Parses the header in `bytes`, which must be the whole file.
     ///
-    /// - Parameter bytes: the file's contents.
+    /// - Parameters:
+    ///   - bytes: the file's contents.
+    ///   - limits: what the file may declare; the defaults suit every real model.
     /// - Returns: the validated header; every tensor lies within `bytes`.
     /// - Throws: `GGUFError` naming the first problem found.
-    package static func parse(_ bytes: UnsafeRawBufferPointer) throws(GGUFError) -> GGUFContents {
+    package static func parse(
+        _ bytes: UnsafeRawBufferPointer, limits: Limits = Limits()
+    ) throws(GGUFError) -> GGUFContents {
         var cursor = ByteCursor(bytes)
         guard bytes.count >= 24 else {
             if bytes.count >= 4, try cursor.read(UInt32.self, "magic") != magic { throw .badMagic }
@@ -37,31 +73,20 @@ package enum GGUFParser {
 
         let tensorCount = try cursor.read(UInt64.self, "tensor count")
         let keyCount = try cursor.read(UInt64.self, "metadata count")
-        // Each entry needs a minimum number of bytes, so the counts are bounded by the file size before any
-        // allocation is sized from them.
-        guard keyCount <= UInt64(cursor.remaining / 13) else {
+        // Each entry needs a minimum number of bytes (a key: 8 + 1 + 4 + 1; a tensor: 8 + 1 + 4 + 8 + 4 + 8), so
+        // the counts are bounded by the file size before any allocation is sized from them.
+        guard keyCount <= UInt64(cursor.remaining / 14) else {
             throw .countTooLarge(context: "metadata count", count: keyCount)
         }
         guard tensorCount <= UInt64(cursor.remaining / 33) else {
             throw .countTooLarge(context: "tensor count", count: tensorCount)
         }
-
-        var keys: [String] = []
-        var metadata: [String: GGUFValue] = [:]
-        keys.reserveCapacity(Int(keyCount))
-        for index in 0..<Int(keyCount) {
-            guard let key = try cursor.readStrictString("metadata key #\(index)"), !key.isEmpty else {
-                throw .invalidKey(index: index)
-            }
-            guard metadata[key] == nil else { throw .duplicateKey(key) }
-            let rawType = try cursor.read(UInt32.self, "type of metadata key '\(key)'")
-            guard let type = GGUFValueType(rawValue: rawType) else {
-                throw .unknownValueType(key: key, rawType: rawType)
-            }
-            metadata[key] = try readValue(type, key: key, depth: 0, from: &cursor)
-            keys.append(key)
+        guard tensorCount <= UInt64(limits.maximumTensorCount) else {
+            throw .tooManyTensors(count: tensorCount, limit: limits.maximumTensorCount)
         }
 
+        var reader = MetadataReader(limits: limits, budget: limits.metadataMemoryLimit(fileSize: bytes.count))
+        let (keys, metadata) = try reader.readEntries(Int(keyCount), from: &cursor)
         let alignment = try validatedAlignment(metadata["general.alignment"])
 
         var tensors: [GGUFTensorInfo] = []
@@ -73,103 +98,19 @@ package enum GGUFParser {
             tensors.append(tensor)
         }
 
-        // The data section starts at the next multiple of the alignment after the tensor directory.
+        // The data section starts at the next multiple of the alignment after the tensor directory. Neither sum
+        // can overflow: the header end is at most the file size and the padding is below 1 MiB.
         let headerEnd = cursor.position
-        let padding = (alignment - headerEnd % alignment) % alignment
-        let (dataOffset, overflow) = headerEnd.addingReportingOverflow(padding)
-        if !tensors.isEmpty {
-            guard !overflow, dataOffset <= bytes.count else { throw .truncated(context: "tensor data section") }
-        }
-        let dataSize = max(0, bytes.count - dataOffset)
-        try validatePlacement(tensors, dataSize: dataSize)
+        let dataOffset = headerEnd + (alignment - headerEnd % alignment) % alignment
+        if !tensors.isEmpty, dataOffset > bytes.count { throw .truncated(context: "tensor data section") }
+        try validatePlacement(tensors, dataSize: max(0, bytes.count - dataOffset))
 
         return GGUFContents(
             version: version, metadataKeys: keys, metadata: metadata, tensors: tensors,
-            alignment: alignment, dataOffset: overflow ? bytes.count : dataOffset)
+            alignment: alignment, dataOffset: min(dataOffset, bytes.count))
     }
 
     static let magic: UInt32 = 0x4655_4747  // "GGUF" read little-endian
-
-    // MARK: - Metadata values
-
-    private static func readValue(
-        _ type: GGUFValueType, key: String, depth: Int, from cursor: inout ByteCursor
-    ) throws(GGUFError) -> GGUFValue {
-        let context = "value of metadata key '\(key)'"
-        switch type {
-        case .uint8: return .uint8(try cursor.read(UInt8.self, context))
-        case .int8: return .int8(try cursor.read(Int8.self, context))
-        case .uint16: return .uint16(try cursor.read(UInt16.self, context))
-        case .int16: return .int16(try cursor.read(Int16.self, context))
-        case .uint32: return .uint32(try cursor.read(UInt32.self, context))
-        case .int32: return .int32(try cursor.read(Int32.self, context))
-        case .uint64: return .uint64(try cursor.read(UInt64.self, context))
-        case .int64: return .int64(try cursor.read(Int64.self, context))
-        case .float32: return .float32(try cursor.readFloat(context))
-        case .float64: return .float64(try cursor.readDouble(context))
-        case .bool:
-            let raw = try cursor.read(UInt8.self, context)
-            return .bool(raw != 0)
-        case .string: return .string(try cursor.readString(context))
-        case .array: return .array(try readArray(key: key, depth: depth, from: &cursor))
-        }
-    }
-
-    private static func readArray(key: String, depth: Int, from cursor: inout ByteCursor) throws(GGUFError) -> GGUFArray {
-        guard depth < maximumArrayDepth else { throw .arrayNestingTooDeep(key: key) }
-        let context = "array of metadata key '\(key)'"
-        let rawType = try cursor.read(UInt32.self, context)
-        guard let type = GGUFValueType(rawValue: rawType) else { throw .unknownValueType(key: key, rawType: rawType) }
-        let count = try cursor.read(UInt64.self, context)
-        // Bound the element count by the bytes left before reserving anything.
-        guard count <= UInt64(cursor.remaining / type.minimumByteCount) else {
-            throw .countTooLarge(context: "length of \(context)", count: count)
-        }
-        let n = Int(count)
-        switch type {
-        case .uint8: return .uint8(try readScalars(n, context, &cursor))
-        case .int8: return .int8(try readScalars(n, context, &cursor))
-        case .uint16: return .uint16(try readScalars(n, context, &cursor))
-        case .int16: return .int16(try readScalars(n, context, &cursor))
-        case .uint32: return .uint32(try readScalars(n, context, &cursor))
-        case .int32: return .int32(try readScalars(n, context, &cursor))
-        case .uint64: return .uint64(try readScalars(n, context, &cursor))
-        case .int64: return .int64(try readScalars(n, context, &cursor))
-        case .float32:
-            let bits: [UInt32] = try readScalars(n, context, &cursor)
-            return .float32(bits.map(Float.init(bitPattern:)))
-        case .float64:
-            let bits: [UInt64] = try readScalars(n, context, &cursor)
-            return .float64(bits.map(Double.init(bitPattern:)))
-        case .bool:
-            let raw: [UInt8] = try readScalars(n, context, &cursor)
-            return .bool(raw.map { $0 != 0 })
-        case .string:
-            var strings: [String] = []
-            strings.reserveCapacity(n)
-            for _ in 0..<n { strings.append(try cursor.readString(context)) }
-            return .string(strings)
-        case .array:
-            var arrays: [GGUFArray] = []
-            arrays.reserveCapacity(n)
-            for _ in 0..<n { arrays.append(try readArray(key: key, depth: depth + 1, from: &cursor)) }
-            return .array(arrays)
-        }
-    }
-
-    private static func readScalars<T: FixedWidthInteger>(
-        _ count: Int, _ context: String, _ cursor: inout ByteCursor
-    ) throws(GGUFError) -> [T] {
-        let byteCount = count * MemoryLayout<T>.size  // cannot overflow: count <= remaining / size
-        guard byteCount <= cursor.remaining else { throw .truncated(context: context) }
-        let start = cursor.position
-        try cursor.skip(byteCount, context: context)
-        let base = cursor.bytes.baseAddress!.advanced(by: start)
-        return (0..<count).map { i in
-            // Safe because start + count * size <= bytes.count was checked above.
-            T(littleEndian: UnsafeRawPointer(base).loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
-        }
-    }
 
     private static func validatedAlignment(_ value: GGUFValue?) throws(GGUFError) -> Int {
         guard let value else { return GGUFContents.defaultAlignment }
@@ -184,62 +125,5 @@ package enum GGUFParser {
             throw .invalidAlignment("\(alignment) is larger than the limit \(maximumAlignment)")
         }
         return alignment
-    }
-
-    // MARK: - Tensor directory
-
-    private static func readTensorInfo(
-        index: Int, alignment: Int, from cursor: inout ByteCursor
-    ) throws(GGUFError) -> GGUFTensorInfo {
-        guard let name = try cursor.readStrictString("name of tensor #\(index)") else {
-            throw .invalidTensorName(index: index, reason: "not valid UTF-8")
-        }
-        guard !name.isEmpty else { throw .invalidTensorName(index: index, reason: "empty") }
-        guard name.utf8.count <= maximumTensorNameLength else {
-            throw .invalidTensorName(index: index, reason: "longer than \(maximumTensorNameLength) bytes")
-        }
-        let dimensionCount = try cursor.read(UInt32.self, "dimension count of tensor '\(name)'")
-        guard (1...UInt32(maximumDimensions)).contains(dimensionCount) else {
-            throw .invalidDimensions(tensor: name, reason: "\(dimensionCount) dimensions (1 to 4 are allowed)")
-        }
-        var dimensions: [Int] = []
-        var elementCount = 1
-        for _ in 0..<Int(dimensionCount) {
-            let raw = try cursor.read(UInt64.self, "dimensions of tensor '\(name)'")
-            guard raw > 0, raw <= UInt64(Int.max) else {
-                throw .invalidDimensions(tensor: name, reason: "dimension \(raw) is out of range")
-            }
-            let (product, overflow) = elementCount.multipliedReportingOverflow(by: Int(raw))
-            guard !overflow else { throw .invalidDimensions(tensor: name, reason: "element count overflows") }
-            elementCount = product
-            dimensions.append(Int(raw))
-        }
-        let rawType = try cursor.read(UInt32.self, "type of tensor '\(name)'")
-        guard let type = GGMLType(rawValue: rawType) else { throw .unknownTensorType(tensor: name, rawType: rawType) }
-        guard dimensions[0] % type.blockSize == 0 else {
-            throw .invalidDimensions(
-                tensor: name, reason: "row length \(dimensions[0]) is not a multiple of the \(type.name) block size \(type.blockSize)")
-        }
-        guard let byteCount = type.byteCount(forElements: elementCount) else {
-            throw .invalidDimensions(tensor: name, reason: "byte size overflows")
-        }
-        let rawOffset = try cursor.read(UInt64.self, "offset of tensor '\(name)'")
-        guard rawOffset % UInt64(alignment) == 0 else {
-            throw .misalignedTensor(tensor: name, offset: rawOffset, alignment: alignment)
-        }
-        guard rawOffset <= UInt64(Int.max) else { throw .tensorPastEndOfFile(tensor: name) }
-        return GGUFTensorInfo(
-            name: name, dimensions: dimensions, type: type, offset: Int(rawOffset), byteCount: byteCount)
-    }
-
-    private static func validatePlacement(_ tensors: [GGUFTensorInfo], dataSize: Int) throws(GGUFError) {
-        for tensor in tensors {
-            let (end, overflow) = tensor.offset.addingReportingOverflow(tensor.byteCount)
-            guard !overflow, end <= dataSize else { throw .tensorPastEndOfFile(tensor: tensor.name) }
-        }
-        let sorted = tensors.sorted { $0.offset < $1.offset }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.offset + a.byteCount > b.offset {
-            throw .overlappingTensors(a.name, b.name)
-        }
     }
 }

@@ -1,0 +1,108 @@
+/// A read-only view of a weight matrix stored row by row in one of the `WeightFormat`s, usually directly in the
+/// memory-mapped model file.
+package struct MatrixView: @unchecked Sendable {
+    // Sendable because the memory it points to is immutable (a read-only mapping) for the model's life.
+    /// The storage format.
+    package let format: WeightFormat
+    /// Output dimension: the number of rows.
+    package let rows: Int
+    /// Input dimension: elements per row, a multiple of the format's block size.
+    package let columns: Int
+    /// The first byte of row 0.
+    package let base: UnsafeRawPointer
+
+    /// Creates a view; `columns` must be a whole number of blocks.
+    package init(format: WeightFormat, rows: Int, columns: Int, base: UnsafeRawPointer) {
+        precondition(columns % format.blockSize == 0, "matrix rows must be whole blocks")
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        self.base = base
+    }
+
+    /// Bytes per row.
+    package var rowByteCount: Int { columns / format.blockSize * format.blockByteCount }
+
+    /// The first byte of row `r`.
+    package func row(_ r: Int) -> UnsafeRawPointer { base + r &* rowByteCount }
+
+    /// Whether products with this matrix use quantized (Q8) activations.
+    package var usesQuantizedInput: Bool {
+        switch format {
+        case .f32, .f16, .bf16: false
+        default: true
+        }
+    }
+}
+
+/// The input rows of a matrix product: `count` rows of `columns` floats, and the same rows quantized to Q8 for
+/// quantized weights (quantize once, share between matrices that take the same input).
+package struct MatrixInput {
+    package let floats: UnsafePointer<Float>
+    package let quantized: Q8Activations?
+    package let count: Int
+    package let columns: Int
+
+    package init(floats: UnsafePointer<Float>, quantized: Q8Activations?, count: Int, columns: Int) {
+        self.floats = floats
+        self.quantized = quantized
+        self.count = count
+        self.columns = columns
+    }
+}
+
+/// Computes `output[t * weights.rows + r] = weights.row(r) · input.row(t)` for every row and input row.
+///
+/// Work is split over output rows across the pool's threads; each (row, input) dot product is computed by the
+/// same code whatever the batch holds, so a sequence's results do not depend on its batch-mates.
+package func multiply(
+    _ weights: MatrixView, _ input: MatrixInput, into output: UnsafeMutablePointer<Float>, pool: ThreadPool
+) {
+    precondition(input.columns == weights.columns, "matrix input width mismatch")
+    if weights.usesQuantizedInput {
+        precondition(input.quantized != nil, "quantized weights need quantized activations")
+    }
+    let outputs = weights.rows
+    // Tokens are processed in tiles so a tile's activations stay in cache while every row of the thread's
+    // range passes over them; within a tile, each weight row is read once for all its tokens.
+    let tile = 16
+    pool.parallelFor(outputs, granule: 8) { rows, _ in
+        var t0 = 0
+        while t0 < input.count {
+            let t1 = min(input.count, t0 + tile)
+            for r in rows {
+                let row = weights.row(r)
+                for t in t0..<t1 {
+                    output[t &* outputs &+ r] = dot(weights, row: row, input, t)
+                }
+            }
+            t0 = t1
+        }
+    }
+}
+
+/// One weight row · one input row.
+@inline(__always)
+func dot(_ weights: MatrixView, row: UnsafeRawPointer, _ input: MatrixInput, _ t: Int) -> Float {
+    let columns = weights.columns
+    switch weights.format {
+    case .f32: return dotF32(row, input.floats + t &* columns, count: columns)
+    case .f16: return dotF16(row, input.floats + t &* columns, count: columns)
+    case .bf16: return dotBF16(row, input.floats + t &* columns, count: columns)
+    default: break
+    }
+    let x = Q8RowView(input.quantized!, row: t)
+    switch weights.format {
+    case .q4_0: return dotQ4_0(row, x, blocks: columns / 32)
+    case .q4_1: return dotQ4_1(row, x, blocks: columns / 32)
+    case .q5_0: return dotQ5_0(row, x, blocks: columns / 32)
+    case .q5_1: return dotQ5_1(row, x, blocks: columns / 32)
+    case .q8_0: return dotQ8_0(row, x, blocks: columns / 32)
+    case .q2_K: return dotQ2_K(row, x, superBlocks: columns / 256)
+    case .q3_K: return dotQ3_K(row, x, superBlocks: columns / 256)
+    case .q4_K: return dotQ4_K(row, x, superBlocks: columns / 256)
+    case .q5_K: return dotQ5_K(row, x, superBlocks: columns / 256)
+    case .q6_K: return dotQ6_K(row, x, superBlocks: columns / 256)
+    case .f32, .f16, .bf16: return 0  // handled above
+    }
+}

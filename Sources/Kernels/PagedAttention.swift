@@ -1,0 +1,265 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Where one layer's keys and values live in a paged KV cache.
+///
+/// Memory layout of each of the two regions (keys, values), per block of `blockSize` token slots:
+/// ```
+/// block b ─┬─ kv head 0: slot 0 [headDimension] … slot blockSize-1 [headDimension]
+///          ├─ kv head 1: …
+///          └─ kv head kvHeads-1
+/// ```
+/// so one head's keys within a block are contiguous, which is what attention reads.
+package struct PagedKVLayer {
+    package let keys: UnsafeMutableRawPointer
+    package let values: UnsafeMutableRawPointer
+    /// Whether elements are `Float16` (otherwise `Float`).
+    package let isHalf: Bool
+    package let blockSize: Int
+    package let kvHeads: Int
+    package let headDimension: Int
+
+    package init(
+        keys: UnsafeMutableRawPointer, values: UnsafeMutableRawPointer, isHalf: Bool, blockSize: Int, kvHeads: Int,
+        headDimension: Int
+    ) {
+        self.keys = keys
+        self.values = values
+        self.isHalf = isHalf
+        self.blockSize = blockSize
+        self.kvHeads = kvHeads
+        self.headDimension = headDimension
+    }
+
+    var elementSize: Int { isHalf ? 2 : 4 }
+
+    /// Byte offset of (block, head, slot) within a region.
+    @inline(__always)
+    func offset(block: Int, head: Int, slot: Int) -> Int {
+        ((block &* kvHeads &+ head) &* blockSize &+ slot) &* headDimension &* elementSize
+    }
+
+    /// Stores one token's keys and values (`kvHeads * headDimension` floats each) into `slot` of `block`.
+    package func store(
+        keys k: UnsafePointer<Float>, values v: UnsafePointer<Float>, block: Int, slot: Int
+    ) {
+        for h in 0..<kvHeads {
+            let o = offset(block: block, head: h, slot: slot)
+            let src = h &* headDimension
+            if isHalf {
+                let kd = (keys + o).assumingMemoryBound(to: Float16.self)
+                let vd = (values + o).assumingMemoryBound(to: Float16.self)
+                for i in 0..<headDimension {
+                    kd[i] = Float16(k[src &+ i])
+                    vd[i] = Float16(v[src &+ i])
+                }
+            } else {
+                let kd = (keys + o).assumingMemoryBound(to: Float.self)
+                let vd = (values + o).assumingMemoryBound(to: Float.self)
+                for i in 0..<headDimension {
+                    kd[i] = k[src &+ i]
+                    vd[i] = v[src &+ i]
+                }
+            }
+        }
+    }
+}
+
+/// The scratch floats `attendHead` needs for a sequence of up to `context` positions.
+package func attentionScratchCount(context: Int, headDimension: Int) -> Int {
+    (context + 31) / 32 * 32 + 64 * headDimension
+}
+
+/// Causal attention of one query head over the first `length` positions of a sequence in a paged cache.
+///
+/// With a half-precision cache the arithmetic follows ggml's CPU attention step for step: the query and the
+/// attention weights are rounded to half precision, dot products sum in ggml's lane order, the softmax sums in
+/// double over blocks of 16, and the sequence is padded to a multiple of 32 positions, as llama.cpp pads its
+/// KV view. That keeps our logits within rounding of llama.cpp's reference output, which the fidelity tests
+/// hold us to.
+///
+/// - Parameters:
+///   - query: `headDimension` floats (already rotated); rounded in place with a half-precision cache.
+///   - kvHead: which key/value head this query head reads (grouped-query attention shares them).
+///   - blockTable: the sequence's block ids, in position order.
+///   - scratch: `attentionScratchCount(context: length, headDimension:)` floats.
+///   - output: `headDimension` floats, overwritten.
+package func attendHead(
+    query: UnsafeMutablePointer<Float>, kvHead: Int, layer: PagedKVLayer, blockTable: UnsafePointer<Int32>,
+    length: Int, scale: Float, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+) {
+    let hd = layer.headDimension
+    let padded = (length + 31) & ~31
+    let scores = scratch
+    if layer.isHalf {
+        for i in 0..<hd { query[i] = Float(Float16(query[i])) }
+    }
+    forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: length, keys: true) { position, key in
+        let d = layer.isHalf ? halfDot(query, key, count: hd) : dotFloat(query, key, count: hd)
+        scores[position] = d * scale
+    }
+    for j in length..<padded { scores[j] = -.infinity }
+    attentionSoftmax(scores, count: padded)
+    if layer.isHalf {
+        for j in 0..<length { scores[j] = Float(Float16(scores[j])) }
+        accumulateHalfValues(
+            layer, kvHead: kvHead, blockTable: blockTable, length: length, weights: scores,
+            partial: scratch + padded, into: output)
+    } else {
+        for i in 0..<hd { output[i] = 0 }
+        forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: length, keys: false) { j, value in
+            accumulateFloat(output, weight: scores[j], value, count: hd)
+        }
+    }
+}
+
+/// Calls `body(position, pointer)` for each of the first `length` positions' key (or value) vectors.
+@inline(__always)
+private func forEachPosition(
+    _ layer: PagedKVLayer, kvHead: Int, blockTable: UnsafePointer<Int32>, length: Int, keys: Bool,
+    _ body: (Int, UnsafeRawPointer) -> Void
+) {
+    let stride = layer.headDimension &* layer.elementSize
+    var position = 0
+    var blockIndex = 0
+    while position < length {
+        let block = Int(blockTable[blockIndex])
+        let slots = min(layer.blockSize, length &- position)
+        let region = keys ? layer.keys : layer.values
+        let base = UnsafeRawPointer(region) + layer.offset(block: block, head: kvHead, slot: 0)
+        for s in 0..<slots { body(position &+ s, base + s &* stride) }
+        position &+= slots
+        blockIndex &+= 1
+    }
+}
+
+/// Sums 16 lanes in the tree GCC's `_mm512_reduce_add_ps` uses.
+@inline(__always)
+func reduce16(_ v: SIMD16<Float>) -> Float {
+    let eight = v.highHalf + v.lowHalf
+    let four = eight.highHalf + eight.lowHalf
+    return (four[0] + four[2]) + (four[1] + four[3])
+}
+
+/// Reduces ggml's four 16-lane accumulators: (x0 + x2) + (x1 + x3), then across lanes.
+@inline(__always)
+func reduceAccumulators(_ x0: SIMD16<Float>, _ x1: SIMD16<Float>, _ x2: SIMD16<Float>, _ x3: SIMD16<Float>) -> Float {
+    reduce16((x0 + x2) + (x1 + x3))
+}
+
+/// A half-precision dot product in ggml's order: 64-element steps over four 16-lane fused accumulators, the
+/// tail in double.
+@inline(__always)
+private func halfDot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, count: Int) -> Float {
+    let qr = UnsafeRawPointer(q)
+    var x0 = SIMD16<Float>(), x1 = SIMD16<Float>(), x2 = SIMD16<Float>(), x3 = SIMD16<Float>()
+    let steps = count & ~63
+    var i = 0
+    while i < steps {
+        x0.addProduct(qr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self),
+                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<Float16>.self)))
+        x1.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self),
+                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 16) &* 2, as: SIMD16<Float16>.self)))
+        x2.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 32) &* 4, as: SIMD16<Float>.self),
+                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 32) &* 2, as: SIMD16<Float16>.self)))
+        x3.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 48) &* 4, as: SIMD16<Float>.self),
+                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 48) &* 2, as: SIMD16<Float16>.self)))
+        i &+= 64
+    }
+    var total = Double(reduceAccumulators(x0, x1, x2, x3))
+    while i < count {
+        total += Double(q[i] * Float(k.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
+        i &+= 1
+    }
+    return Float(total)
+}
+
+/// Softmax over `count` (a multiple of 16) scores in place: exponentials in float, their sum in double over
+/// blocks of 16 reduced in float, as ggml computes it.
+private func attentionSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+    var maximum = -Float.infinity
+    for i in 0..<count { maximum = max(maximum, x[i]) }
+    var sum: Double = 0
+    var i = 0
+    while i < count {
+        var block = SIMD16<Float>()
+        for l in 0..<16 {
+            let e = expf(x[i &+ l] - maximum)
+            x[i &+ l] = e
+            block[l] = e
+        }
+        sum += Double(reduce16(block))
+        i &+= 16
+    }
+    let inverse = Float(1 / sum)
+    for j in 0..<count { x[j] *= inverse }
+}
+
+/// Σ weight_j · value_j over positions, per output dimension, in ggml's order for a dot product over the
+/// (padded) positions: positions in whole 64-steps go to 64 fused partial sums (`partial`, 64 × headDimension
+/// floats), reduced like `halfDot`'s accumulators; the rest add in double.
+private func accumulateHalfValues(
+    _ layer: PagedKVLayer, kvHead: Int, blockTable: UnsafePointer<Int32>, length: Int,
+    weights: UnsafePointer<Float>, partial: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+) {
+    let hd = layer.headDimension
+    let padded = (length + 31) & ~31
+    let steps = padded & ~63
+    partial.initialize(repeating: 0, count: 64 &* hd)
+    forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: min(length, steps), keys: false) { j, value in
+        let w = weights[j]
+        let row = partial + (j & 63) &* hd
+        for i in 0..<hd {
+            row[i] = row[i].addingProduct(w, Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
+        }
+    }
+    let stride = hd &* layer.elementSize
+    for i in 0..<hd {
+        var lanes = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
+        for l in 0..<16 {
+            lanes.0[l] = partial[l &* hd &+ i]
+            lanes.1[l] = partial[(16 &+ l) &* hd &+ i]
+            lanes.2[l] = partial[(32 &+ l) &* hd &+ i]
+            lanes.3[l] = partial[(48 &+ l) &* hd &+ i]
+        }
+        var total = Double(reduceAccumulators(lanes.0, lanes.1, lanes.2, lanes.3))
+        var j = steps
+        while j < length {
+            let block = Int(blockTable[j / layer.blockSize])
+            let value = UnsafeRawPointer(layer.values)
+                + layer.offset(block: block, head: kvHead, slot: j % layer.blockSize) + 0 &* stride
+            total += Double(weights[j] * Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
+            j &+= 1
+        }
+        output[i] = Float(total)
+    }
+}
+
+@inline(__always)
+private func dotFloat(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, count: Int) -> Float {
+    let qr = UnsafeRawPointer(q)
+    var acc = SIMD8<Float>()
+    var i = 0
+    while i &+ 8 <= count {
+        acc.addProduct(
+            qr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self),
+            k.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self))
+        i &+= 8
+    }
+    var total = acc.sum()
+    while i < count {
+        total += q[i] * k.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+        i &+= 1
+    }
+    return total
+}
+
+@inline(__always)
+private func accumulateFloat(_ out: UnsafeMutablePointer<Float>, weight: Float, _ v: UnsafeRawPointer, count: Int) {
+    for i in 0..<count {
+        out[i] += weight * v.loadUnaligned(fromByteOffset: i &* 4, as: Float.self)
+    }
+}

@@ -1,0 +1,91 @@
+/// Activations quantized to 8-bit blocks for integer dot products against quantized weights.
+///
+/// Each row of `rowLength` floats (a multiple of 32) becomes, per 32-element block `b`:
+/// ```
+/// quants[row * rowLength + 32b ..< +32]   Int8, x ≈ scale * q
+/// scales[row * blocks + b]                 Float, max|x| / 127 rounded to binary16 (as ggml stores it)
+/// blockSums[row * blocks + b]              Float, binary16(max|x| / 127 · Σq)   (ggml's Q8_1 `s`)
+/// sums[row * 2 * blocks + 2b + {0,1}]      Int16, Σ q over each 16-element half (offset and min terms)
+/// ```
+/// Quantizing once per matrix input and reusing it for every weight row (and for Q, K and V, which share an
+/// input) is what makes the integer kernels cheaper than dequantizing weights. The rounding follows ggml's x86
+/// quantizer exactly (scale 127/max, round half to even, binary16 scale and sum), so the products match
+/// llama.cpp's bit for bit wherever the kernels also sum in its order.
+package struct Q8Activations {
+    package let quants: UnsafeMutablePointer<Int8>
+    package let scales: UnsafeMutablePointer<Float>
+    package let blockSums: UnsafeMutablePointer<Float>
+    package let sums: UnsafeMutablePointer<Int16>
+    package let rowLength: Int
+    package let rowCapacity: Int
+
+    /// The number of 32-element blocks per row.
+    package var blocksPerRow: Int { rowLength / 32 }
+
+    /// Allocates storage for up to `rowCapacity` rows of `rowLength` elements.
+    package init(rowLength: Int, rowCapacity: Int) {
+        precondition(rowLength % 32 == 0, "activation rows must be whole 32-element blocks")
+        self.rowLength = rowLength
+        self.rowCapacity = rowCapacity
+        quants = .allocate(capacity: max(1, rowLength * rowCapacity))
+        scales = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
+        blockSums = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
+        sums = .allocate(capacity: max(1, rowLength / 16 * rowCapacity))
+    }
+
+    /// Frees the storage. The value must not be used afterwards.
+    package func deallocate() {
+        quants.deallocate()
+        scales.deallocate()
+        blockSums.deallocate()
+        sums.deallocate()
+    }
+
+    /// Quantizes `rows` rows of `rowLength` floats from `input` (row-major) into rows `firstRow...`.
+    package func quantize(_ input: UnsafePointer<Float>, rows: Int, firstRow: Int = 0) {
+        precondition(firstRow + rows <= rowCapacity, "too many activation rows")
+        let first = firstRow * blocksPerRow
+        for i in 0..<(rows * blocksPerRow) {
+            let b = first &+ i
+            quantizeBlock(
+                input + i &* 32, quants: quants + b &* 32, scale: scales + b, blockSum: blockSums + b,
+                sums: sums + b &* 2)
+        }
+    }
+}
+
+@inline(__always)
+private func quantizeBlock(
+    _ x: UnsafePointer<Float>, quants: UnsafeMutablePointer<Int8>, scale: UnsafeMutablePointer<Float>,
+    blockSum: UnsafeMutablePointer<Float>, sums: UnsafeMutablePointer<Int16>
+) {
+    // Safe because callers pass pointers to whole 32-element blocks.
+    let raw = UnsafeRawPointer(x)
+    var amax = SIMD8<Float>()
+    for i in 0..<4 {
+        let v = raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self)
+        amax = pointwiseMax(amax, magnitude(v))
+    }
+    let maximum = amax.max()
+    let d = maximum / 127
+    // A non-finite activation (only possible from a corrupt model) must not trap the conversion below: the block
+    // quantizes to zeros and keeps the non-finite scale, so the result stays visibly wrong instead of crashing.
+    let inverse: Float = maximum == 0 || !maximum.isFinite ? 0 : 127 / maximum
+    scale.pointee = Float(Float16(d))
+    var lowSum: Int32 = 0
+    var highSum: Int32 = 0
+    for i in 0..<32 {
+        // The clamp is for NaN inputs (max/min return the non-NaN operand), so the conversion never traps.
+        let q = Int8(Swift.max(-127, Swift.min(127, (x[i] * inverse).rounded(.toNearestOrEven))))
+        quants[i] = q
+        if i < 16 { lowSum &+= Int32(q) } else { highSum &+= Int32(q) }
+    }
+    sums[0] = Int16(lowSum)
+    sums[1] = Int16(highSum)
+    blockSum.pointee = Float(Float16(d * Float(lowSum &+ highSum)))
+}
+
+@inline(__always)
+private func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
+    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+}
