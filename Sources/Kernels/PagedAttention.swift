@@ -216,21 +216,28 @@ private func accumulateHalfValues(
             row[i] = row[i].addingProduct(w, Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
         }
     }
-    let stride = hd &* layer.elementSize
+    // The reduction tree of `reduceAccumulators`, applied to all dimensions at once: row r of `partial` holds
+    // lane r % 16 of accumulator r / 16 for every dimension.
+    func row(_ r: Int) -> UnsafeMutablePointer<Float> { partial + r &* hd }
+    for l in 0..<16 {
+        let (a, b, c, d) = (row(l), row(16 &+ l), row(32 &+ l), row(48 &+ l))
+        for i in 0..<hd { a[i] = (a[i] + c[i]) + (b[i] + d[i]) }
+    }
+    for l in 0..<8 {
+        let (a, b) = (row(l), row(8 &+ l))
+        for i in 0..<hd { a[i] = b[i] + a[i] }
+    }
+    for l in 0..<4 {
+        let (a, b) = (row(l), row(4 &+ l))
+        for i in 0..<hd { a[i] = b[i] + a[i] }
+    }
+    let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
     for i in 0..<hd {
-        var lanes = (SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>(), SIMD16<Float>())
-        for l in 0..<16 {
-            lanes.0[l] = partial[l &* hd &+ i]
-            lanes.1[l] = partial[(16 &+ l) &* hd &+ i]
-            lanes.2[l] = partial[(32 &+ l) &* hd &+ i]
-            lanes.3[l] = partial[(48 &+ l) &* hd &+ i]
-        }
-        var total = Double(reduceAccumulators(lanes.0, lanes.1, lanes.2, lanes.3))
+        var total = Double((r0[i] + r2[i]) + (r1[i] + r3[i]))
         var j = steps
         while j < length {
             let block = Int(blockTable[j / layer.blockSize])
-            let value = UnsafeRawPointer(layer.values)
-                + layer.offset(block: block, head: kvHead, slot: j % layer.blockSize) + 0 &* stride
+            let value = UnsafeRawPointer(layer.values) + layer.offset(block: block, head: kvHead, slot: j % layer.blockSize)
             total += Double(weights[j] * Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
             j &+= 1
         }

@@ -13,22 +13,59 @@
 //   Q5_1  d:f16 m:f16 | qh:u32 | qs[16]  x = d * (nibble | bit_i(qh)<<4) + m
 //   Q8_0  d:f16 | qs:i8[32]              x = d * q
 
-/// Sums each group of four consecutive products of two 16-element vectors: lanes of four.
+// The widening helpers are element loops on purpose: LLVM turns them into one vpmovzxbw/vpmovsxbw, while the
+// standard library's generic `SIMD16<Int16>(truncatingIfNeeded:)` is an out-of-line call.
 @inline(__always)
-func quadSums(_ w: SIMD16<Int16>, _ a: SIMD16<Int16>) -> SIMD4<Int32> {
-    let products = w &* a  // |w| <= 255, |a| <= 127: fits Int16 exactly
-    let pairs = SIMD8<Int32>(truncatingIfNeeded: products.evenHalf) &+ SIMD8<Int32>(truncatingIfNeeded: products.oddHalf)
-    return pairs.evenHalf &+ pairs.oddHalf
+func widen(_ v: SIMD16<UInt8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(v[i]) }
+    return r
 }
 
-/// The eight lane sums of a block: 16 low-half weights with activations 0–15, 16 high-half with 16–31.
+@inline(__always)
+func widen(_ v: SIMD16<Int8>) -> SIMD16<Int16> {
+    var r = SIMD16<Int16>()
+    for i in 0..<16 { r[i] = Int16(v[i]) }
+    return r
+}
+
+@inline(__always)
+func widen(_ v: SIMD8<Int16>) -> SIMD8<Int32> {
+    var r = SIMD8<Int32>()
+    for i in 0..<8 { r[i] = Int32(v[i]) }
+    return r
+}
+
+/// The hardware binary16 → float conversion (vcvtph2ps), for block scales in the hot loops.
+@inline(__always)
+func scale(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
+    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+}
+
+/// The eight lane sums of a block as floats: lane k < 4 sums the products of elements 4k…4k+3 of the low half
+/// (weights `low` with activations 0–15), lane 4 + k the same of the high half. Products and the sums of four
+/// stay within Int16 for weights up to 31 in magnitude.
 @inline(__always)
 func blockLanes(low: SIMD16<Int16>, high: SIMD16<Int16>, _ a: UnsafePointer<Int8>) -> SIMD8<Float> {
     let raw = UnsafeRawPointer(a)
-    let a0 = SIMD16<Int16>(truncatingIfNeeded: raw.loadUnaligned(as: SIMD16<Int8>.self))
-    let a1 = SIMD16<Int16>(truncatingIfNeeded: raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
-    let lanes = SIMD8<Int32>(lowHalf: quadSums(low, a0), highHalf: quadSums(high, a1))
-    return SIMD8<Float>(lanes)
+    let p0 = low &* widen(raw.loadUnaligned(as: SIMD16<Int8>.self))
+    let p1 = high &* widen(raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
+    let pair0 = p0.evenHalf &+ p0.oddHalf
+    let pair1 = p1.evenHalf &+ p1.oddHalf
+    let quads = SIMD8<Int16>(lowHalf: pair0.evenHalf &+ pair0.oddHalf, highHalf: pair1.evenHalf &+ pair1.oddHalf)
+    return SIMD8<Float>(widen(quads))
+}
+
+/// As `blockLanes` for 8-bit weights, whose sums of four need 32 bits (pairs still fit in Int16).
+@inline(__always)
+func blockLanesWide(low: SIMD16<Int16>, high: SIMD16<Int16>, _ a: UnsafePointer<Int8>) -> SIMD8<Float> {
+    let raw = UnsafeRawPointer(a)
+    let p0 = low &* widen(raw.loadUnaligned(as: SIMD16<Int8>.self))
+    let p1 = high &* widen(raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self))
+    let pairs0 = widen(p0.evenHalf &+ p0.oddHalf)
+    let pairs1 = widen(p1.evenHalf &+ p1.oddHalf)
+    let quads = SIMD8<Int32>(lowHalf: pairs0.evenHalf &+ pairs0.oddHalf, highHalf: pairs1.evenHalf &+ pairs1.oddHalf)
+    return SIMD8<Float>(quads)
 }
 
 /// Reduces eight lanes as ggml's `hsum_float_8` does: ((l0+l4)+(l2+l6)) + ((l1+l5)+(l3+l7)).
@@ -42,16 +79,19 @@ func reduceLanes(_ v: SIMD8<Float>) -> Float {
 @inline(__always)
 func nibbles(_ qs: UnsafeRawPointer) -> (low: SIMD16<Int16>, high: SIMD16<Int16>) {
     let bytes = qs.loadUnaligned(as: SIMD16<UInt8>.self)
-    return (SIMD16<Int16>(truncatingIfNeeded: bytes & 0x0F), SIMD16<Int16>(truncatingIfNeeded: bytes &>> 4))
+    return (widen(bytes & 0x0F), widen(bytes &>> 4))
 }
 
 /// The fifth bits of a Q5 block: bit i of `qh` becomes 16 for element i.
 @inline(__always)
 func fifthBits(_ qh: UInt32) -> (low: SIMD16<Int16>, high: SIMD16<Int16>) {
-    let shifts = SIMD16<UInt32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
-    let low = (SIMD16<UInt32>(repeating: qh) &>> shifts) & 1
-    let high = (SIMD16<UInt32>(repeating: qh &>> 16) &>> shifts) & 1
-    return (SIMD16<Int16>(truncatingIfNeeded: low &<< 4), SIMD16<Int16>(truncatingIfNeeded: high &<< 4))
+    var low = SIMD16<Int16>()
+    var high = SIMD16<Int16>()
+    for i in 0..<16 {
+        low[i] = Int16(truncatingIfNeeded: (qh &>> UInt32(i)) & 1) &<< 4
+        high[i] = Int16(truncatingIfNeeded: (qh &>> UInt32(i &+ 16)) & 1) &<< 4
+    }
+    return (low, high)
 }
 
 /// Q4_0 row · Q8 activations over `blocks` blocks.
@@ -62,7 +102,7 @@ func dotQ4_0(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
         let block = w + b &* 18
         let (low, high) = nibbles(block + 2)
         let lanes = blockLanes(low: low &- eight, high: high &- eight, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: loadHalf(block, 0) * x.scales[b]), lanes)
+        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
     }
     return reduceLanes(acc)
 }
@@ -73,10 +113,10 @@ func dotQ4_1(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
     var minimums: Float = 0
     for b in 0..<blocks {
         let block = w + b &* 20
-        minimums += loadHalf(block, 2) * x.blockSums[b]
+        minimums += scale(block, 2) * x.blockSums[b]
         let (low, high) = nibbles(block + 4)
         let lanes = blockLanes(low: low, high: high, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: loadHalf(block, 0) * x.scales[b]), lanes)
+        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
     }
     return reduceLanes(acc) + minimums
 }
@@ -91,7 +131,7 @@ func dotQ5_0(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
         let (low, high) = nibbles(block + 6)
         let lanes = blockLanes(
             low: (low | bitsLow) &- sixteen, high: (high | bitsHigh) &- sixteen, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: loadHalf(block, 0) * x.scales[b]), lanes)
+        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
     }
     return reduceLanes(acc)
 }
@@ -102,11 +142,11 @@ func dotQ5_1(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
     var minimums: Float = 0
     for b in 0..<blocks {
         let block = w + b &* 24
-        minimums += loadHalf(block, 2) * x.blockSums[b]
+        minimums += scale(block, 2) * x.blockSums[b]
         let (bitsLow, bitsHigh) = fifthBits(block.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
         let (low, high) = nibbles(block + 8)
         let lanes = blockLanes(low: low | bitsLow, high: high | bitsHigh, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: loadHalf(block, 0) * x.scales[b]), lanes)
+        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
     }
     return reduceLanes(acc) + minimums
 }
@@ -116,10 +156,10 @@ func dotQ8_0(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
     var acc = SIMD8<Float>()
     for b in 0..<blocks {
         let block = w + b &* 34
-        let low = SIMD16<Int16>(truncatingIfNeeded: (block + 2).loadUnaligned(as: SIMD16<Int8>.self))
-        let high = SIMD16<Int16>(truncatingIfNeeded: (block + 18).loadUnaligned(as: SIMD16<Int8>.self))
-        let lanes = blockLanes(low: low, high: high, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: loadHalf(block, 0) * x.scales[b]), lanes)
+        let low = widen((block + 2).loadUnaligned(as: SIMD16<Int8>.self))
+        let high = widen((block + 18).loadUnaligned(as: SIMD16<Int8>.self))
+        let lanes = blockLanesWide(low: low, high: high, x.quants + b &* 32)
+        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
     }
     return reduceLanes(acc)
 }
