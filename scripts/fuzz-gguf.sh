@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the GGUF parser fuzz target (Fuzz/GGUF/main.swift + Sources/GGUF/*.swift, libFuzzer + AddressSanitizer)
-# into Fuzz/bin/ and runs it for SECONDS (default 600) on the corpus in Fuzz/corpus-gguf/, seeding the corpus
-# with small valid GGUF files when it is empty. Everything it writes is git-ignored; crashes land in
+# into Fuzz/bin/ and runs it for SECONDS (default 600) on the corpus in Fuzz/corpus-gguf/, after (re)writing the
+# seed files (small valid GGUF files) into it. Everything it writes is git-ignored; crashes land in
 # Fuzz/artifacts/ and the run's log in Fuzz/artifacts/fuzz-gguf.log.
 #
 # Usage: scripts/fuzz-gguf.sh [SECONDS]     (SWIFTC overrides the compiler; needs python3 + gguf for seeding)
@@ -18,9 +18,7 @@ flock /tmp/llamaserve-build.lock "$swiftc" -sanitize=fuzzer,address -parse-as-li
     -package-name LlamaServe -module-name GGUFFuzz \
     Sources/GGUF/*.swift Fuzz/GGUF/main.swift -o Fuzz/bin/fuzz-gguf
 
-if [ -z "$(ls -A Fuzz/corpus-gguf)" ]; then
-    python3 Fuzz/GGUF/make_seeds.py Fuzz/corpus-gguf
-fi
+python3 Fuzz/GGUF/make_seeds.py Fuzz/corpus-gguf
 
 # The full log goes to the file; the terminal gets progress lines, the summary and any report.
 set +e

@@ -4,7 +4,8 @@
 The files are made with the `gguf` package's own writer, an implementation independent of ours, so the seeds
 are valid by someone else's reading of the format. They cover: no metadata and no tensors; metadata of every
 value type including arrays; a custom alignment; tensors of plain and quantized types with several shapes;
-a tiny vocabulary with the key names llama.cpp uses; and a version-2 copy.
+a tiny vocabulary with the key names llama.cpp uses; many keys and strings, near the fuzz target's tight
+metadata-memory limit; and a version-2 copy.
 
 Usage: python3 Fuzz/GGUF/make_seeds.py OUTPUT_DIR
 """
@@ -18,7 +19,11 @@ from gguf import GGMLQuantizationType as Q
 from gguf.constants import GGML_QUANT_SIZES
 
 
+WRITTEN: list[str] = []
+
+
 def write(path: Path, build) -> None:
+    WRITTEN.append(path.name)
     writer = gguf.GGUFWriter(str(path), "llama")
     build(writer)
     writer.write_header_to_file()
@@ -82,9 +87,16 @@ def main() -> int:
         w.add_tensor("token_embd.weight", rng.standard_normal((15, 8)).astype(np.float32))
     write(out / "vocab.gguf", vocab)
 
+    def many_keys(w):
+        for i in range(30):
+            w.add_uint32(f"k.{i}", i)
+        w.add_array("k.strings", [f"string number {i:02d}" for i in range(40)])
+    write(out / "many-keys.gguf", many_keys)
+
     v3 = (out / "tensors.gguf").read_bytes()
     (out / "tensors-v2.gguf").write_bytes(v3[:4] + (2).to_bytes(4, "little") + v3[8:])
-    print(f"wrote {len(list(out.iterdir()))} seeds to {out}")
+    WRITTEN.append("tensors-v2.gguf")
+    print(f"wrote {len(WRITTEN)} seed files to {out}: {', '.join(WRITTEN)}")
     return 0
 
 
