@@ -35,7 +35,9 @@ let package = Package(
         // Tokenizers: SentencePiece and byte-level BPE, vocabulary, streaming detokenizer. Standard library only.
         .target(name: "Tokenization", swiftSettings: strict),
         // The model: hyperparameters, weights, KV cache, forward pass, vocabulary loading from GGUF.
-        .target(name: "Model", dependencies: ["Kernels", "GGUF", "Tokenization"], swiftSettings: strict),
+        .target(
+            name: "Model", dependencies: ["Kernels", "GGUF", "Tokenization"],
+            swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Sampling, scheduling and the engine.
         .target(name: "Inference", dependencies: ["Model", "Tokenization", "Kernels"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
@@ -53,6 +55,8 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Model", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "InferenceTests", dependencies: ["Inference", "Model", "GGUF", "Tokenization", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -7,6 +7,7 @@ enum LlamaServe {
         ("info", "print a readable summary of a GGUF model", InfoCommand.run),
         ("tokenize", "print the token ids of a text (or time encoding)", TokenizeCommand.run),
         ("detokenize", "print the text of token ids", DetokenizeCommand.run),
+        ("generate", "complete a raw prompt and stream the text", GenerateCommand.run),
         ("bench", "measure prompt processing and generation speed (llama-bench's pp and tg)", BenchCommand.run),
     ]
 
