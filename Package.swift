@@ -40,6 +40,8 @@ let package = Package(
             swiftSettings: strict + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         // Sampling, scheduling and the engine.
         .target(name: "Inference", dependencies: ["Model", "Tokenization", "Kernels"], swiftSettings: strict),
+        // The OpenAI-compatible API: JSON, chat templates, request validation, responders.
+        .target(name: "ChatAPI", dependencies: ["Inference", "Model", "Tokenization"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
@@ -52,6 +54,9 @@ let package = Package(
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "TokenizationTests", dependencies: ["Tokenization", "Model", "GGUF", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "ChatAPITests", dependencies: ["ChatAPI", "Inference", "Model", "GGUF", "Tokenization", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
