@@ -21,6 +21,12 @@ let package = Package(
     targets: [
         // Leaves: no project imports.
         .target(name: "GGUF", swiftSettings: strict),
+        // Pure HTTP/1.1: parser, response encoding, SSE framing, router. Standard library only.
+        .target(name: "HTTP", swiftSettings: strict),
+        // Sockets and Dispatch: listener, connections, timeouts, backpressure, graceful shutdown.
+        .target(name: "HTTPTransport", dependencies: ["HTTP"], swiftSettings: strict),
+        // Serves /health and /events for the benchmark scripts under Benchmarks/http.
+        .executableTarget(name: "HTTPBenchServer", dependencies: ["HTTP", "HTTPTransport"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
@@ -31,5 +37,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["GGUF"], swiftSettings: strict),
 
         .testTarget(name: "GGUFTests", dependencies: ["GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP"], swiftSettings: strict),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTP", "HTTPTransport"], swiftSettings: strict),
     ]
 )
