@@ -93,7 +93,7 @@ extension Connection {
     /// Moves a stream's pending bytes behind the response head; completes the exchange when it finished.
     private func pullFromWriter() {
         guard var current = exchange, current.isHeadSent, let writer = current.writer else { return }
-        let drained = writer.drain(into: &outbound)
+        let drained = writer.drain(into: &outbound, unsent: outbound.count - outboundOffset)
         current.bodyBytes = drained.bodyBytes
         exchange = current
         if drained.isAborted {

@@ -104,9 +104,13 @@ final class StreamBodyWriter: ResponseBodyWriter {
         var bodyBytes: Int
     }
 
-    /// Moves the pending bytes to `outbound` (on the connection's queue).
-    func drain(into outbound: inout [UInt8]) -> Drained {
+    /// Moves the pending bytes to `outbound` (on the connection's queue), where `unsent` bytes already wait.
+    ///
+    /// The backlog is updated in the same critical section, so a producer never sees the bytes in neither
+    /// place and overshoots the bound.
+    func drain(into outbound: inout [UInt8], unsent: Int) -> Drained {
         state.withLock { state in
+            state.backlog = unsent + state.pending.count
             if outbound.isEmpty {
                 swap(&outbound, &state.pending)  // reuse the writer's buffer instead of copying it
             } else {
