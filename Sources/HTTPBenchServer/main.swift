@@ -54,9 +54,10 @@ FileHandle.standardOutput.write(Data("listening on \(configuration.host):\(port)
 
 signal(SIGTERM, SIG_IGN)
 signal(SIGINT, SIG_IGN)
-let signalQueue = DispatchQueue(label: "signals")
+// Top-level code is main-actor isolated, so the handlers must run on the main queue (which dispatchMain
+// serves); on another queue Swift 6's isolation check traps.
 let signalSources = [SIGTERM, SIGINT].map { number in
-    let source = DispatchSource.makeSignalSource(signal: number, queue: signalQueue)
+    let source = DispatchSource.makeSignalSource(signal: number, queue: .main)
     source.setEventHandler {
         Task {
             await server.shutdown()
