@@ -31,6 +31,7 @@ package struct HTTPErrorResponse: HTTPResponseConvertible, Sendable, Equatable {
         self.headers = headers
     }
 
+    /// The error as a JSON response with its status and headers.
     package var response: HTTPResponse {
         var headers = headers
         headers.replaceOrAdd(name: "Content-Type", value: "application/json")

@@ -13,6 +13,7 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
     /// Creates a header list from fields in order.
     package init(_ fields: [Field]) { self.fields = fields }
 
+    /// Creates a header list from a literal, in the order written.
     package init(dictionaryLiteral elements: (String, String)...) {
         fields = elements.map { (name: $0.0, value: $0.1) }
     }
@@ -23,6 +24,7 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
     /// A Boolean value indicating whether there are no fields.
     package var isEmpty: Bool { fields.isEmpty }
 
+    /// Iterates over the fields in order.
     package func makeIterator() -> IndexingIterator<[Field]> { fields.makeIterator() }
 
     /// The value of the first field named `name`, or nil.
@@ -72,6 +74,7 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral, 
         return false
     }
 
+    /// Whether both lists have the same fields in the same order (names compared exactly).
     package static func == (lhs: HTTPHeaders, rhs: HTTPHeaders) -> Bool {
         lhs.fields.elementsEqual(rhs.fields) { $0.name == $1.name && $0.value == $1.value }
     }

@@ -9,16 +9,26 @@ package struct HTTPMethod: Hashable, Sendable, CustomStringConvertible {
     /// Creates a method from its token; the caller is responsible for it being a valid token.
     package init(_ rawValue: String) { self.rawValue = rawValue }
 
+    /// The method token.
     package var description: String { rawValue }
 
+    /// The GET method.
     package static let get = HTTPMethod("GET")
+    /// The HEAD method.
     package static let head = HTTPMethod("HEAD")
+    /// The POST method.
     package static let post = HTTPMethod("POST")
+    /// The PUT method.
     package static let put = HTTPMethod("PUT")
+    /// The DELETE method.
     package static let delete = HTTPMethod("DELETE")
+    /// The PATCH method.
     package static let patch = HTTPMethod("PATCH")
+    /// The OPTIONS method.
     package static let options = HTTPMethod("OPTIONS")
+    /// The CONNECT method.
     package static let connect = HTTPMethod("CONNECT")
+    /// The TRACE method.
     package static let trace = HTTPMethod("TRACE")
 
     /// Returns the method for `bytes`, reusing the shared constants for common methods.

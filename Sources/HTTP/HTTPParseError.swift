@@ -103,5 +103,6 @@ package enum HTTPParseError: Error, Equatable, Sendable, CaseIterable {
 }
 
 extension HTTPParseError: HTTPResponseConvertible {
+    /// The error as an OpenAI-shaped JSON response with its status.
     package var response: HTTPResponse { HTTPErrorResponse(status, message: message).response }
 }

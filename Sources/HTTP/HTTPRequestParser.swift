@@ -207,6 +207,8 @@ package struct HTTPRequestParser {
     /// - Throws: `tooLong` when the line (without its LF) is or must become longer than `limit`, whether or
     ///   not the LF has arrived, so the outcome does not depend on how the bytes were split.
     private mutating func nextLineEnd(limit: Int, tooLong: HTTPParseError) throws(HTTPParseError) -> Int? {
+        // Scanning through a buffer pointer keeps the hot loop free of array bounds checks; indices stay below
+        // bytes.count by the loop condition.
         let found: Int? = buffer.withUnsafeBufferPointer { bytes in
             var index = max(scanIndex, readIndex)
             while index < bytes.count {

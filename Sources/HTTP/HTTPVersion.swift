@@ -11,8 +11,11 @@ package struct HTTPVersion: Hashable, Sendable, CustomStringConvertible {
         self.minor = minor
     }
 
+    /// HTTP/1.0.
     package static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    /// HTTP/1.1.
     package static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
+    /// The version as written on the wire, `HTTP/1.1`.
     package var description: String { "HTTP/\(major).\(minor)" }
 }

@@ -10,6 +10,7 @@ package struct RouteParameters: Sendable, Equatable {
 
     mutating func append(name: String, value: String) { values.append((name, value)) }
 
+    /// Whether both lists have the same parameters in the same order.
     package static func == (lhs: RouteParameters, rhs: RouteParameters) -> Bool {
         lhs.values.elementsEqual(rhs.values) { $0 == $1 }
     }
@@ -77,6 +78,8 @@ package struct Router: Responder {
         }
     }
 
+    /// Answers immediate routes and the router's own responses (404, 405, OPTIONS) without suspending;
+    /// nil for routes whose handler may suspend.
     package func respondImmediately(to request: HTTPRequest) -> HTTPResponse? {
         switch resolve(request) {
         case .action(.immediate(let handler), let parameters): handler(request, parameters)
@@ -85,6 +88,7 @@ package struct Router: Responder {
         }
     }
 
+    /// Dispatches to the matching route and renders what it throws.
     package func respond(to request: HTTPRequest) async throws -> HTTPResponse {
         switch resolve(request) {
         case .action(.immediate(let handler), let parameters):

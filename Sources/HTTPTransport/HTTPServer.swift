@@ -164,6 +164,7 @@ package final class HTTPServer: Sendable {
         // Take whatever request bytes already arrived, so closing does not turn into a reset that would
         // destroy the response before the client reads it.
         var scratch = [UInt8](repeating: 0, count: 4096)
+        // Safe: each call passes a buffer's own base address and count.
         _ = scratch.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
         Glibc.shutdown(fd, Int32(SHUT_WR))

@@ -74,6 +74,7 @@ package enum TransportError: Error, Equatable, CustomStringConvertible {
     /// The server is shutting down and the drain timeout expired.
     case shuttingDown
 
+    /// A one-sentence description of the error.
     package var description: String {
         switch self {
         case .bindFailed(let reason): "could not listen: \(reason)"

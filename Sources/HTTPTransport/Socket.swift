@@ -45,11 +45,14 @@ enum Socket {
     static func boundPort(_ fd: Int32) -> Int {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        // Safe: sockaddr_storage is large and aligned enough for every address family; the kernel writes at
+        // most `length` bytes into it.
         let ok = withUnsafeMutablePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) == 0 }
         }
         guard ok else { return 0 }
         let family = Int32(storage.ss_family)
+        // Safe: the family says which address type the kernel stored.
         return withUnsafePointer(to: &storage) { pointer -> Int in
             switch family {
             case AF_INET:
