@@ -23,6 +23,7 @@ package final class HTTPServer: Sendable {
         var loops: [IOLoop] = []
         var nextLoop = 0
         var port = 0
+        var shutdown: Task<Void, Never>?
     }
 
     /// Creates a server; nothing is bound until ``start()``.
@@ -87,8 +88,19 @@ package final class HTTPServer: Sendable {
     /// Idle keep-alive connections close at once; busy ones answer with `Connection: close`. New connection
     /// attempts are refused from the start, as the listening socket is closed.
     package func shutdown() async {
-        let (listener, loops) = state.withLock { ($0.listener, $0.loops) }
-        guard let listener else { return }
+        // Every caller waits for the same drain; a second signal must not start another.
+        let drain = state.withLock { state -> Task<Void, Never>? in
+            if let running = state.shutdown { return running }
+            guard let listener = state.listener else { return nil }
+            let loops = state.loops
+            let task = Task { await self.drain(listener: listener, loops: loops) }
+            state.shutdown = task
+            return task
+        }
+        await drain?.value
+    }
+
+    private func drain(listener: SendableSource, loops: [IOLoop]) async {
         context.isDraining.store(true, ordering: .releasing)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             acceptQueue.async {

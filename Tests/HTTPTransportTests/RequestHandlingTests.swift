@@ -36,6 +36,15 @@ private func echoRouter() -> Router {
         #expect(server.connectionCount == 1)
     }
 
+    @Test func servesIPv6() async throws {
+        let (server, port) = try startServer(echoRouter(), host: "::1")
+        defer { Task { await server.shutdown() } }
+        let client = try TestClient(host: "::1", port: port)
+        try client.send("GET /health HTTP/1.1\r\nHost: [::1]\r\n\r\n")
+        #expect(try await client.readResponse().status == 200)
+        #expect(throws: TestFailure.self) { _ = try TestClient(host: "127.0.0.1", port: port) }
+    }
+
     @Test func pipelinedRequestsAreAnsweredInOrder() async throws {
         let (server, port) = try startServer(echoRouter())
         defer { Task { await server.shutdown() } }

@@ -66,4 +66,25 @@ import Testing
         #expect(await eventually { cancelled.count == 1 })
         #expect(server.connectionCount == 0)
     }
+
+    @Test func concurrentShutdownsWaitForTheSameDrain() async throws {
+        var router = Router()
+        router.add(.get, "/slow") { _, _ in
+            try await Task.sleep(for: .milliseconds(200))
+            return .json("{}")
+        }
+        let (server, port) = try startServer(router)
+        let client = try TestClient(port: port)
+        try client.send("GET /slow HTTP/1.1\r\nHost: a\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(20))
+        async let first: Void = server.shutdown()
+        async let second: Void = server.shutdown()
+        _ = await (first, second)
+        // Both returned only after the request in flight was answered and its connection closed.
+        #expect(server.connectionCount == 0)
+        let response = try await client.readResponse()
+        #expect(response.status == 200)
+        #expect(response.header("connection") == "close")
+        await server.shutdown()  // and once more, after the fact: returns at once
+    }
 }

@@ -31,23 +31,24 @@ final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to 127.0.0.1:`port`; reads give up after `timeout`.
-    init(port: Int, timeout: Duration = .seconds(5), receiveBufferSize: Int32? = nil) throws {
-        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    /// Connects to `host`:`port` (an IPv4 or IPv6 literal); reads give up after `timeout`.
+    init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(5), receiveBufferSize: Int32? = nil) throws {
+        var hints = addrinfo()
+        hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let info = list else {
+            throw TestFailure("cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(list) }
+        fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw TestFailure("socket: \(errno)") }
         if var size = receiveBufferSize {
             setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         }
         var tv = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = UInt16(port).bigEndian
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard result == 0 else {
+        guard connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
             let code = errno
             Glibc.close(fd)
             throw TestFailure("connect: \(String(cString: strerror(code)))")
@@ -184,10 +185,10 @@ extension Substring {
 
 /// Starts a server on 127.0.0.1, port 0, with short timeouts suitable for tests.
 func startServer(
-    _ router: Router, configure: (inout HTTPServerConfiguration) -> Void = { _ in },
+    _ router: Router, host: String = "127.0.0.1", configure: (inout HTTPServerConfiguration) -> Void = { _ in },
     accessLog: (@Sendable (AccessLogEntry) -> Void)? = nil
 ) throws -> (HTTPServer, Int) {
-    var configuration = HTTPServerConfiguration(host: "127.0.0.1", port: 0)
+    var configuration = HTTPServerConfiguration(host: host, port: 0)
     configuration.headerTimeout = .seconds(5)
     configuration.drainTimeout = .seconds(5)
     configure(&configuration)
