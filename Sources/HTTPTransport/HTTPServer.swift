@@ -49,7 +49,8 @@ package final class HTTPServer: Sendable {
         // A peer that resets mid-write must give EPIPE, not kill the process (send also passes MSG_NOSIGNAL).
         signal(SIGPIPE, SIG_IGN)
         let (fd, port) = try Socket.listen(host: configuration.host, port: configuration.port, backlog: configuration.backlog)
-        let loopCount = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        let processors = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        let loopCount = configuration.ioQueueCount > 0 ? configuration.ioQueueCount : max(1, processors / 2)
         let loops = (0..<loopCount).map { IOLoop(index: $0, context: context) }
         let source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: acceptQueue)
         let alreadyStarted = state.withLock { state -> Bool in
