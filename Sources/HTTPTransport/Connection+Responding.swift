@@ -90,8 +90,8 @@ extension Connection {
         log(finished, isComplete: isComplete)
         let now = MonotonicClock.now()
         idleSince = now
-        if !finished.keepAlive {
-            closeAfterFlush = true
+        if !finished.keepAlive || context.isDraining.load(ordering: .relaxed) {
+            closeAfterFlush = true  // a response that began before shutdown still closes after it
         } else if parser.bufferedByteCount > 0 {
             headStart = now  // a pipelined request is already arriving
         }

@@ -75,6 +75,8 @@ package enum TransportError: Error, Equatable, CustomStringConvertible {
     case writeTimedOut
     /// The server is shutting down and the drain timeout expired.
     case shuttingDown
+    /// A write came after the stream's producer had returned.
+    case streamFinished
 
     /// A one-sentence description of the error.
     package var description: String {
@@ -84,6 +86,7 @@ package enum TransportError: Error, Equatable, CustomStringConvertible {
         case .clientDisconnected: "the client disconnected"
         case .writeTimedOut: "the client stopped reading (write timeout)"
         case .shuttingDown: "the server is shutting down"
+        case .streamFinished: "the response stream has already ended"
         }
     }
 }

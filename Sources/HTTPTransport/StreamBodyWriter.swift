@@ -41,7 +41,8 @@ final class StreamBodyWriter: ResponseBodyWriter {
         guard !bytes.isEmpty else { return }
         let (mustSchedule, mustWait) = try state.withLock { state throws(TransportError) -> (Bool, Bool) in
             if let failure = state.failure { throw failure }
-            precondition(!state.isFinished, "write after the stream finished")
+            // A writer that escaped its handler must not trap the server: the stream is over, say so.
+            if state.isFinished { throw .streamFinished }
             if isChunked {
                 HTTPResponseEncoder.encodeChunk(bytes, into: &state.pending)
             } else {

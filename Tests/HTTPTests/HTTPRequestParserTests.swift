@@ -28,7 +28,9 @@ func parse(_ chunks: [ArraySlice<UInt8>], limits: HTTPParserLimits = HTTPParserL
     return outcome
 }
 
-@Suite struct HTTPRequestParserTests {
+// Serialized: the corpus runs hundreds of CPU-bound cases; in parallel they would crowd out the loopback
+// tests' handler tasks on a 2-core machine.
+@Suite(.serialized) struct HTTPRequestParserTests {
     @Test("corpus case, in one piece", arguments: parserCorpus)
     func wholeInput(_ testCase: ParserCase) {
         #expect(parse([testCase.raw[...]]) == testCase.expected)

@@ -62,7 +62,7 @@ import Testing
         let begun = ContinuousClock.now
         await server.shutdown()
         let took = ContinuousClock.now - begun
-        #expect(took >= .milliseconds(250) && took < .seconds(3))
+        #expect(took >= .milliseconds(250) && took < .seconds(20))  // cut at the drain timeout, not never
         #expect(await eventually { cancelled.count == 1 })
         #expect(server.connectionCount == 0)
     }

@@ -1,5 +1,6 @@
 import HTTP
 import HTTPTransport
+import Synchronization
 import Testing
 
 @Suite(.serialized) struct StreamingTests {
@@ -128,6 +129,24 @@ import Testing
         #expect(await eventually { cancelled.count == 1 })
         #expect(await eventually { server.connectionCount == 0 })
         withExtendedLifetime(client) {}
+    }
+
+    @Test func aWriterUsedAfterItsStreamEndedThrowsInsteadOfTrapping() async throws {
+        let escaped = Mutex<(any ResponseBodyWriter)?>(nil)
+        var router = Router()
+        router.add(.get, "/events") { _, _ in
+            .eventStream { writer in
+                escaped.withLock { $0 = writer }
+                try await writer.write(ServerSentEvent(data: "only"))
+            }
+        }
+        let (server, port) = try startServer(router)
+        defer { Task { await server.shutdown() } }
+        let client = try TestClient(port: port)
+        try client.send("GET /events HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try await client.readResponse().text == "data: only\n\n")
+        let writer = try #require(escaped.withLock { $0 })
+        await #expect(throws: TransportError.streamFinished) { try await writer.write(Array("late".utf8)) }
     }
 
     @Test func http10StreamIsDelimitedByClose() async throws {

@@ -31,8 +31,9 @@ final class TestClient: @unchecked Sendable {
     let fd: Int32
     private var buffer: [UInt8] = []
 
-    /// Connects to `host`:`port` (an IPv4 or IPv6 literal); reads give up after `timeout`.
-    init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(5), receiveBufferSize: Int32? = nil) throws {
+    /// Connects to `host`:`port` (an IPv4 or IPv6 literal); reads give up after `timeout`, a safety net
+    /// against hangs that is long because CPU-heavy unit tests share the process (and its thread pool).
+    init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(30), receiveBufferSize: Int32? = nil) throws {
         var hints = addrinfo()
         hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -190,7 +191,8 @@ func startServer(
 ) throws -> (HTTPServer, Int) {
     var configuration = HTTPServerConfiguration(host: host, port: 0)
     configuration.headerTimeout = .seconds(5)
-    configuration.drainTimeout = .seconds(5)
+    // Generous: a loaded CI machine can delay handler tasks; only the drain-timeout test sets a short one.
+    configuration.drainTimeout = .seconds(30)
     configure(&configuration)
     let server = HTTPServer(configuration: configuration, responder: router, accessLog: accessLog)
     let port = try server.start()
@@ -198,7 +200,7 @@ func startServer(
 }
 
 /// Waits (polling) until `condition` holds or `limit` passes; returns whether it held.
-func eventually(within limit: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+func eventually(within limit: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + limit
     while ContinuousClock.now < deadline {
         if condition() { return true }
