@@ -41,11 +41,17 @@ let package = Package(
         // Sampling, scheduling and the engine.
         .target(name: "Inference", dependencies: ["Model", "Tokenization", "Kernels"], swiftSettings: strict),
         // The OpenAI-compatible API: JSON, chat templates, request validation, responders.
-        .target(name: "ChatAPI", dependencies: ["Inference", "Model", "Tokenization"], swiftSettings: strict),
+        .target(name: "ChatAPI", dependencies: ["HTTP", "Inference", "Model", "Tokenization"], swiftSettings: strict),
+        // Pure HTTP/1.1: parser, response encoding, SSE framing, router. Standard library only.
+        .target(name: "HTTP", swiftSettings: strict),
+        // Sockets and Dispatch: listener, connections, timeouts, backpressure, graceful shutdown.
+        .target(name: "HTTPTransport", dependencies: ["HTTP"], swiftSettings: strict),
+        // Serves /health and /events for the benchmark scripts under Benchmarks/http.
+        .executableTarget(name: "HTTPBenchServer", dependencies: ["HTTP", "HTTPTransport"], swiftSettings: strict),
         // The executable: CLI, configuration, signals, wiring.
         .executableTarget(
             name: "LlamaServer",
-            dependencies: ["Inference", "Model", "Kernels", "GGUF", "Tokenization"],
+            dependencies: ["ChatAPI", "HTTP", "HTTPTransport", "Inference", "Model", "Kernels", "GGUF", "Tokenization"],
             swiftSettings: strict
         ),
         // Test-only helpers (GGUF writer, fixture locations).
@@ -63,5 +69,9 @@ let package = Package(
         .testTarget(
             name: "InferenceTests", dependencies: ["Inference", "Model", "GGUF", "Tokenization", "TestSupport"],
             swiftSettings: strict),
+        .testTarget(
+            name: "HTTPTests", dependencies: ["HTTP"], exclude: ["Differential/llhttp_oracle.py"], swiftSettings: strict
+        ),
+        .testTarget(name: "HTTPTransportTests", dependencies: ["HTTP", "HTTPTransport"], swiftSettings: strict),
     ]
 )
