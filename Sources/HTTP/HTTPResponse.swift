@@ -9,6 +9,9 @@ package struct HTTPResponse: Sendable {
     package var headers: HTTPHeaders
     /// The body.
     package var body: ResponseBody
+    /// Facts the handler records while producing the response (token counts), read when the access-log line is
+    /// written, after the last byte.
+    package var annotations: (any AccessLogAnnotations)?
 
     /// Creates a response.
     package init(status: HTTPStatus = .ok, headers: HTTPHeaders = HTTPHeaders(), body: ResponseBody = .bytes([])) {
@@ -39,6 +42,12 @@ package struct HTTPResponse: Sendable {
         for field in extra { headers.replaceOrAdd(name: field.name, value: field.value) }
         return HTTPResponse(status: .ok, headers: headers, body: .stream(produce))
     }
+}
+
+/// A reference a handler fills in while it responds, whose fields end up on the request's access-log line.
+package protocol AccessLogAnnotations: AnyObject, Sendable {
+    /// Name/value pairs to log (never prompts or secrets).
+    var fields: [(name: String, value: String)] { get }
 }
 
 /// A response body: bytes known up front (sent with `Content-Length`), or a producer that streams them

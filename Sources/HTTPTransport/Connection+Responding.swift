@@ -65,6 +65,7 @@ extension Connection {
         let draining = context.isDraining.load(ordering: .relaxed)
         current.keepAlive = current.keepAlive && !draining && framing != .closeDelimited
         current.status = response.status.code
+        current.annotations = response.annotations
         HTTPResponseEncoder.encodeHead(
             response, framing: framing, keepAlive: current.keepAlive, requestVersion: current.version,
             date: loop.dateHeader, server: context.configuration.serverName, into: &outbound)
@@ -110,7 +111,7 @@ extension Connection {
         context.accessLog?(
             AccessLogEntry(
                 method: HTTPMethod("-"), path: "-", status: response.status.code, bodyBytes: body.count,
-                duration: .zero, isComplete: true))
+                duration: .zero, isComplete: true, fields: []))
     }
 
     func log(_ exchange: Exchange, isComplete: Bool) {
@@ -119,6 +120,7 @@ extension Connection {
         accessLog(
             AccessLogEntry(
                 method: exchange.method, path: exchange.path, status: exchange.status, bodyBytes: exchange.bodyBytes,
-                duration: .nanoseconds(Int64(clamping: elapsed)), isComplete: isComplete))
+                duration: .nanoseconds(Int64(clamping: elapsed)), isComplete: isComplete,
+                fields: exchange.annotations?.fields ?? []))
     }
 }

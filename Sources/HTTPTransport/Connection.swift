@@ -48,6 +48,7 @@ final class Connection: @unchecked Sendable {
         var keepAlive: Bool
         let start: UInt64
         var status = 0
+        var annotations: (any AccessLogAnnotations)?
         var bodyBytes = 0
         var isHeadSent = false
         var task: Task<Void, Never>?

@@ -61,6 +61,8 @@ package struct AccessLogEntry: Sendable {
     /// Whether the whole response was sent; false when it was cut short (client gone, write timeout, handler
     /// error mid-stream).
     package var isComplete: Bool
+    /// Fields the handler attached to the response (`HTTPResponse.annotations`).
+    package var fields: [(name: String, value: String)] = []
 }
 
 /// Errors of the transport.

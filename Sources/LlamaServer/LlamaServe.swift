@@ -4,6 +4,7 @@ import Foundation
 @main
 enum LlamaServe {
     static let commands: [(name: String, summary: String, run: @Sendable ([String]) async throws -> Void)] = [
+        ("serve", "run the OpenAI-compatible server (see serve --help for every setting)", ServeCommand.run),
         ("info", "print a readable summary of a GGUF model", InfoCommand.run),
         ("tokenize", "print the token ids of a text (or time encoding)", TokenizeCommand.run),
         ("detokenize", "print the text of token ids", DetokenizeCommand.run),

@@ -17,7 +17,8 @@ struct LoadedModel {
     ///   - contextLength: per-request context; nil uses the model's, capped at 8192.
     ///   - kvCacheMiB: KV budget; nil sizes it for `min(parallel, 4)` full contexts.
     static func load(
-        path: String, threads: Int, contextLength: Int?, parallel: Int, kvCacheMiB: Int?, batchTokens: Int = 512
+        path: String, threads: Int, contextLength: Int?, parallel: Int, kvCacheMiB: Int?, batchTokens: Int = 512,
+        maxQueue: Int = 64, queueTimeout: Duration = .seconds(300), prefixCaching: Bool = true, maxChoices: Int = 8
     ) throws -> LoadedModel {
         let file = try GGUFFile(contentsOf: path)
         let model = try LlamaModel(file: file)
@@ -35,6 +36,10 @@ struct LoadedModel {
         configuration.maxRunning = parallel
         configuration.maxBatchTokens = batchTokens
         configuration.maxLogitsRows = max(64, parallel)
+        configuration.maxQueue = maxQueue
+        configuration.queueTimeout = queueTimeout
+        configuration.prefixCaching = prefixCaching
+        configuration.maxChoices = maxChoices
         let engine = InferenceEngine(model: model, tokenizer: tokenizer, configuration: configuration)
         engine.start()
         return LoadedModel(file: file, model: model, tokenizer: tokenizer, engine: engine)

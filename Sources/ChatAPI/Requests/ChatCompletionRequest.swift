@@ -12,6 +12,20 @@ struct ChatCompletionRequest {
         guard let items = try r.array("messages") else {
             throw .invalid("messages", "messages is required: an array of {role, content} objects")
         }
+        var request = ChatCompletionRequest(
+            messages: try parseMessages(items), options: try .parse(r, limits: limits, minimumMaxTokens: 1))
+        request.logprobs = try r.bool("logprobs") ?? false
+        if let top = try r.integer("top_logprobs", in: 0...SamplingParameters.maximumTopLogprobs) {
+            guard request.logprobs else { throw .invalid("top_logprobs", "top_logprobs requires logprobs: true") }
+            request.topLogprobs = top
+        }
+        if request.logprobs { request.options.sampling.topLogprobs = request.topLogprobs }
+        return request
+    }
+
+    /// Parses a `messages` array: objects with a role (system, user, assistant; developer means system) and
+    /// text content.
+    static func parseMessages(_ items: [JSONValue]) throws(APIError) -> [ChatMessage] {
         guard !items.isEmpty else { throw .invalid("messages", "messages must not be empty") }
         var messages: [ChatMessage] = []
         for (i, item) in items.enumerated() {
@@ -27,14 +41,7 @@ struct ChatCompletionRequest {
             }
             messages.append(ChatMessage(role: role, content: try content(m, field: field, role: role)))
         }
-        var request = ChatCompletionRequest(messages: messages, options: try .parse(r, limits: limits, minimumMaxTokens: 1))
-        request.logprobs = try r.bool("logprobs") ?? false
-        if let top = try r.integer("top_logprobs", in: 0...SamplingParameters.maximumTopLogprobs) {
-            guard request.logprobs else { throw .invalid("top_logprobs", "top_logprobs requires logprobs: true") }
-            request.topLogprobs = top
-        }
-        if request.logprobs { request.options.sampling.topLogprobs = request.topLogprobs }
-        return request
+        return messages
     }
 
     /// A message's text: a string, or an array of text parts (images and audio are refused).
