@@ -12,6 +12,7 @@ run: model release
 test: model test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build
+	python3 -m pytest -q Tests/EndToEnd
 
 model:
 	@scripts/fetch-model.sh

@@ -1,0 +1,15 @@
+"""The server starts, reports readiness, answers a chat request and drains on SIGTERM."""
+import json
+
+
+def test_health_and_one_chat(server):
+    status, _, body = server.request("GET", "/health")
+    assert status == 200 and json.loads(body) == {"status": "ok"}
+    status, _, body = server.request("POST", "/v1/chat/completions", {
+        "messages": [{"role": "user", "content": "What is the capital of France?"}],
+        "max_tokens": 16, "temperature": 0})
+    assert status == 200, body
+    reply = json.loads(body)
+    assert reply["object"] == "chat.completion"
+    assert "Paris" in reply["choices"][0]["message"]["content"]
+    assert reply["usage"]["completion_tokens"] > 0
