@@ -31,9 +31,24 @@ package func addInPlace(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Flo
 }
 
 /// SwiGLU: `gate[i] = silu(gate[i]) * up[i]` over `count` elements, where silu(x) = x / (1 + e^-x).
+///
+/// As llama.cpp computes it (`ggml_vec_silu_f32`, then a separate multiplication): 16 elements at a time with
+/// ggml's vector exponential, `x / (1 + exp(0 - x))` rounded, then times `up`; a tail of fewer than 16 with
+/// the C library's `expf`, as ggml's scalar loop does.
 package func swiGLU(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count {
-        let g = gate[i]
-        gate[i] = g / (1 + expf(-g)) * up[i]
+    let g = UnsafeMutableRawPointer(gate)
+    let u = UnsafeRawPointer(up)
+    var i = 0
+    while i &+ 16 <= count {
+        let x = g.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self)
+        let silu = x / (1 + ggmlExp(SIMD16<Float>() - x))
+        g.storeBytes(of: silu * u.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self),
+                     toByteOffset: i &* 4, as: SIMD16<Float>.self)
+        i &+= 16
+    }
+    while i < count {
+        let x = gate[i]
+        gate[i] = x / (1 + expf(-x)) * up[i]
+        i &+= 1
     }
 }

@@ -1,9 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// Where one layer's keys and values live in a paged KV cache.
 ///
 /// Memory layout of each of the two regions (keys, values), per block of `blockSize` token slots:
@@ -73,23 +67,38 @@ package func attentionScratchCount(context: Int, headDimension: Int) -> Int {
     (context + 31) / 32 * 32 + 64 * headDimension
 }
 
+/// Which of llama.cpp's two orders of summation attention follows. They round differently, and llama.cpp picks
+/// one by the number of tokens a step computes, so to reproduce its numbers we do too.
+package enum AttentionSummation: Sendable {
+    /// One token: ggml's `ggml_vec_dot_f16` (64-element steps over four 16-lane accumulators, the tail in
+    /// double), over the KV view padded to a multiple of 32 positions.
+    case singleToken
+    /// Two or more tokens of the sequence in one step (a prompt): llamafile's tinyBLAS kernel, which llama.cpp
+    /// uses for every F16 matrix product with more than one column: one 16-lane fused accumulator along the
+    /// whole sum, reduced at the end. Positions past the causal length add exact zeros there, so the result
+    /// does not depend on how far the view is padded.
+    case tokenBatch
+}
+
 /// Causal attention of one query head over the first `length` positions of a sequence in a paged cache.
 ///
 /// With a half-precision cache the arithmetic follows ggml's CPU attention step for step: the query and the
-/// attention weights are rounded to half precision, dot products sum in ggml's lane order, the softmax sums in
-/// double over blocks of 16, and the sequence is padded to a multiple of 32 positions, as llama.cpp pads its
-/// KV view. That keeps our logits within rounding of llama.cpp's reference output, which the fidelity tests
-/// hold us to.
+/// attention weights are rounded to half precision, dot products sum in the order `summation` names, the
+/// softmax uses ggml's vector exponential and sums in double over blocks of 16, and the scores are padded to a
+/// multiple of 32 positions, as llama.cpp pads its KV view. That keeps our logits bit-identical to llama.cpp's
+/// reference output, which the fidelity tests hold us to.
 ///
 /// - Parameters:
 ///   - query: `headDimension` floats (already rotated); rounded in place with a half-precision cache.
 ///   - kvHead: which key/value head this query head reads (grouped-query attention shares them).
 ///   - blockTable: the sequence's block ids, in position order.
+///   - summation: the order of the dot products (see `AttentionSummation`).
 ///   - scratch: `attentionScratchCount(context: length, headDimension:)` floats.
 ///   - output: `headDimension` floats, overwritten.
 package func attendHead(
     query: UnsafeMutablePointer<Float>, kvHead: Int, layer: PagedKVLayer, blockTable: UnsafePointer<Int32>,
-    length: Int, scale: Float, scratch: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+    length: Int, scale: Float, summation: AttentionSummation = .singleToken, scratch: UnsafeMutablePointer<Float>,
+    into output: UnsafeMutablePointer<Float>
 ) {
     let hd = layer.headDimension
     let padded = (length + 31) & ~31
@@ -97,17 +106,34 @@ package func attendHead(
     if layer.isHalf {
         for i in 0..<hd { query[i] = Float(Float16(query[i])) }
     }
+    // tinyBLAS declines sums whose length is not a multiple of its 16 lanes (ggml's own kernel takes over);
+    // the weighted sum of values runs over the padded positions, always a multiple of 32.
+    let tiledKeys = summation == .tokenBatch && hd % 16 == 0
+    let tiledValues = summation == .tokenBatch && hd % 4 == 0
     forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: length, keys: true) { position, key in
-        let d = layer.isHalf ? halfDot(query, key, count: hd) : dotFloat(query, key, count: hd)
+        let d: Float
+        if !layer.isHalf {
+            d = dotFloat(query, key, count: hd)
+        } else if tiledKeys {
+            d = tiledHalfDot(query, key, count: hd)
+        } else {
+            d = halfDot(query, key, count: hd)
+        }
         scores[position] = d * scale
     }
     for j in length..<padded { scores[j] = -.infinity }
     attentionSoftmax(scores, count: padded)
     if layer.isHalf {
         for j in 0..<length { scores[j] = Float(Float16(scores[j])) }
-        accumulateHalfValues(
-            layer, kvHead: kvHead, blockTable: blockTable, length: length, weights: scores,
-            partial: scratch + padded, into: output)
+        if tiledValues {
+            accumulateHalfValuesTiled(
+                layer, kvHead: kvHead, blockTable: blockTable, length: length, weights: scores,
+                partial: scratch + padded, into: output)
+        } else {
+            accumulateHalfValues(
+                layer, kvHead: kvHead, blockTable: blockTable, length: length, weights: scores,
+                partial: scratch + padded, into: output)
+        }
     } else {
         for i in 0..<hd { output[i] = 0 }
         forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: length, keys: false) { j, value in
@@ -177,25 +203,61 @@ private func halfDot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, count: In
     return Float(total)
 }
 
-/// Softmax over `count` (a multiple of 16) scores in place: exponentials in float, their sum in double over
-/// blocks of 16 reduced in float, as ggml computes it.
+/// tinyBLAS's order for a half-precision dot product: one 16-lane fused accumulator along the whole sum
+/// (`count` a multiple of 16), reduced at the end in `_mm512_reduce_add_ps`'s tree.
+@inline(__always)
+private func tiledHalfDot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, count: Int) -> Float {
+    let qr = UnsafeRawPointer(q)
+    var acc = SIMD16<Float>()
+    var i = 0
+    while i < count {
+        acc.addProduct(
+            SIMD16<Float>(k.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<Float16>.self)),
+            qr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self))
+        i &+= 16
+    }
+    return reduce16(acc)
+}
+
+/// Softmax over `count` (a multiple of 16) scores in place, as ggml's `ggml_vec_soft_max_f32` computes it in
+/// its AVX-512 build: exponentials with `ggmlExp` 16 at a time, each block's sum reduced in float and added in
+/// double, then one multiplication by the single-precision reciprocal.
 private func attentionSoftmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
     var maximum = -Float.infinity
     for i in 0..<count { maximum = max(maximum, x[i]) }
+    let raw = UnsafeMutableRawPointer(x)
     var sum: Double = 0
     var i = 0
     while i < count {
-        var block = SIMD16<Float>()
-        for l in 0..<16 {
-            let e = expf(x[i &+ l] - maximum)
-            x[i &+ l] = e
-            block[l] = e
-        }
-        sum += Double(reduce16(block))
+        let e = ggmlExp(raw.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self) - SIMD16(repeating: maximum))
+        raw.storeBytes(of: e, toByteOffset: i &* 4, as: SIMD16<Float>.self)
+        sum += Double(reduce16(e))
         i &+= 16
     }
     let inverse = Float(1 / sum)
     for j in 0..<count { x[j] *= inverse }
+}
+
+/// Σ weight_j · value_j in tinyBLAS's order: position j goes to fused lane j mod 16 (`partial`, 16 ×
+/// headDimension floats), lanes reduced at the end. Positions past `length` would add exact zeros: skipped.
+private func accumulateHalfValuesTiled(
+    _ layer: PagedKVLayer, kvHead: Int, blockTable: UnsafePointer<Int32>, length: Int,
+    weights: UnsafePointer<Float>, partial: UnsafeMutablePointer<Float>, into output: UnsafeMutablePointer<Float>
+) {
+    let hd = layer.headDimension
+    partial.initialize(repeating: 0, count: 16 &* hd)
+    forEachPosition(layer, kvHead: kvHead, blockTable: blockTable, length: length, keys: false) { j, value in
+        let w = weights[j]
+        let row = partial + (j & 15) &* hd
+        for i in 0..<hd {
+            row[i] = row[i].addingProduct(Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)), w)
+        }
+    }
+    for i in 0..<hd {
+        var lanes = SIMD16<Float>()
+        for l in 0..<16 { lanes[l] = partial[l &* hd &+ i] }
+        output[i] = reduce16(lanes)
+    }
 }
 
 /// Σ weight_j · value_j over positions, per output dimension, in ggml's order for a dot product over the

@@ -50,8 +50,10 @@ package struct RotaryEmbedding: Sendable {
                 let s = table[2 &* i &+ 1]
                 let a = v[2 &* i]
                 let b = v[2 &* i &+ 1]
-                v[2 &* i] = a * c - b * s
-                v[2 &* i &+ 1] = a * s + b * c
+                // Each sum as GCC contracts ggml's `x0*cos - x1*sin` and `x0*sin + x1*cos` (llama.cpp's default
+                // -ffp-contract=fast): the first product fused, the second rounded.
+                v[2 &* i] = (-(b * s)).addingProduct(a, c)
+                v[2 &* i &+ 1] = (b * c).addingProduct(a, s)
             }
         }
     }

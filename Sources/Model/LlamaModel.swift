@@ -49,10 +49,17 @@ package final class LlamaModel: Sendable {
             }
         }
 
+        // llama.cpp sums attention in another order when a step computes more than one token (see
+        // `AttentionSummation`). We choose per sequence, by its own tokens in this call, so that its numbers do
+        // not depend on its batch-mates.
+        var tokensPerSequence = [Int](repeating: 0, count: sequences.count)
+        for t in 0..<count { tokensPerSequence[batch.sequences[t]] += 1 }
+        let summation = tokensPerSequence.map { $0 > 1 ? AttentionSummation.tokenBatch : .singleToken }
+
         for (layerIndex, block) in weights.blocks.enumerated() {
             attentionSublayer(
-                block, layer: cache.layer(layerIndex), batch: batch, sequences: sequences, scratch: scratch,
-                pool: pool)
+                block, layer: cache.layer(layerIndex), batch: batch, sequences: sequences, summation: summation,
+                scratch: scratch, pool: pool)
             feedForwardSublayer(block, count: count, scratch: scratch, pool: pool)
         }
 
@@ -73,7 +80,7 @@ package final class LlamaModel: Sendable {
 
     private func attentionSublayer(
         _ block: LlamaBlockWeights, layer: PagedKVLayer, batch: ForwardBatch, sequences: [KVSequence],
-        scratch: ScratchSpace, pool: ThreadPool
+        summation: [AttentionSummation], scratch: ScratchSpace, pool: ThreadPool
     ) {
         let h = hyperparameters
         let count = batch.count
@@ -112,7 +119,8 @@ package final class LlamaModel: Sendable {
                 sequence.blocks.withUnsafeBufferPointer { table in
                     attendHead(
                         query: scratch.query + t * h.queryWidth + head * hd, kvHead: head / h.groupSize, layer: layer,
-                        blockTable: table.baseAddress!, length: batch.positions[t] + 1, scale: scale, scratch: workspace,
+                        blockTable: table.baseAddress!, length: batch.positions[t] + 1, scale: scale,
+                        summation: summation[batch.sequences[t]], scratch: workspace,
                         into: scratch.attention + t * h.queryWidth + head * hd)
                 }
             }
