@@ -162,7 +162,10 @@ extension InferenceEngine {
                 publish()
                 request.continuation.finish()
             }
-            if request.finishedChoices >= request.request.choices { requests[request.id] = nil }
+            if request.finishedChoices >= request.request.choices {
+                requests[request.id] = nil
+                request.sequences.removeAll()
+            }
         }
     }
 

@@ -192,6 +192,7 @@ package actor InferenceEngine: TextGenerator {
             finish(sequence, reason: .cancelled, flush: false)
         }
         requests[requestID] = nil
+        request.sequences.removeAll()
         publish()
     }
 }

@@ -35,14 +35,16 @@ struct PrefixCache {
 
     var count: Int { entries.count }
 
-    /// The cached blocks covering the longest prefix of `tokens` made of full blocks, leaving at least one
-    /// token to compute (its logits are needed). Each returned block is not yet retained for the caller.
+    /// The cached blocks covering the longest prefix of `tokens` made of full blocks, leaving at least two
+    /// tokens to compute (the last one's logits are needed, and a lone prompt token would be summed in decode
+    /// order, unlike the same token computed without the cache). Each returned block is not yet retained for the
+    /// caller.
     mutating func lookup(_ tokens: [TokenID], blockSize: Int) -> [Int32] {
         clock += 1
         queriedTokens += tokens.count
         var blocks: [Int32] = []
         var parent = 0
-        let usable = (tokens.count - 1) / blockSize
+        let usable = max(0, tokens.count - 2) / blockSize
         for index in 0..<usable {
             let key = Key(parent: parent, tokens: Array(tokens[(index * blockSize)..<((index + 1) * blockSize)]))
             guard var entry = entries[key] else { break }

@@ -149,8 +149,19 @@ struct Scheduler {
         if scoresPrompt {
             // Every prompt position's logits score the next prompt token.
             count = min(count, logitsBudget)
+            if sequence.remaining >= 2 {
+                if sequence.remaining - count == 1 { count -= 1 }
+                if count < 2 { return nil }
+            }
             guard count > 0 else { return nil }
             return ScheduledChunk(sequence: sequence, start: start, count: count, logitsFrom: start)
+        }
+        // A prompt token computed alone sums its attention in decode order, a chunk of two or more in batch order
+        // (as llama.cpp does); never leave or take a lone token, so a prompt's numbers do not depend on how the
+        // budget happened to split it.
+        if sequence.remaining >= 2 {
+            if sequence.remaining - count == 1 { count -= 1 }
+            if count < 2 { return nil }
         }
         guard count > 0 else { return nil }
         let reachesEnd = start + count == sequence.tokens.count

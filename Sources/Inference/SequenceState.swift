@@ -5,7 +5,9 @@ import Tokenization
 /// its sampler, detokenizer and stop checker. Confined to the engine's thread.
 final class SequenceState {
     let id: Int
-    unowned let request: RequestState
+    /// Strong: the request and its sequences reference each other until the request completes, when the
+    /// engine empties `request.sequences`.
+    let request: RequestState
     /// Which choice of the request (0 for the first).
     let choice: Int
     /// Prompt followed by the generated tokens.
