@@ -63,6 +63,13 @@ package func multiply(
         precondition(input.quantized != nil, "quantized weights need quantized activations")
     }
     let outputs = weights.rows
+    if input.count > 1 && hasTiledKernel(weights.format) {
+        let bytes = UnpackedRow.byteCount(blocks: weights.columns / 32)
+        pool.parallelFor(outputs, granule: 8) { rows, worker in
+            multiplyTiled(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)
+        }
+        return
+    }
     // Tokens are processed in tiles so a tile's activations stay in cache while every row of the thread's
     // range passes over them; within a tile, each weight row is read once for all its tokens.
     let tile = 16

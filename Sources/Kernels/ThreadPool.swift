@@ -25,6 +25,10 @@ package final class ThreadPool: @unchecked Sendable {
     private var mutex = pthread_mutex_t()
     private var condition = pthread_cond_t()
     private let sleepers = Atomic<Int>(0)
+    /// Per-thread scratch for kernels (an unpacked weight row); grown on demand, never shrunk. Raw storage, not
+    /// an array, because workers update their own slots concurrently.
+    private let scratchPointers: UnsafeMutablePointer<UnsafeMutableRawPointer>
+    private let scratchSizes: UnsafeMutablePointer<Int>
 
     /// Spin iterations before a worker parks: about 100 µs on this class of machine.
     private static let spinLimit = 20_000
@@ -32,6 +36,12 @@ package final class ThreadPool: @unchecked Sendable {
     /// Creates a pool with `threadCount` threads (the caller counts as one).
     package init(threadCount: Int) {
         self.threadCount = max(1, threadCount)
+        scratchPointers = .allocate(capacity: max(1, threadCount))
+        scratchSizes = .allocate(capacity: max(1, threadCount))
+        for i in 0..<max(1, threadCount) {
+            (scratchPointers + i).initialize(to: .allocate(byteCount: 64, alignment: 64))
+            (scratchSizes + i).initialize(to: 64)
+        }
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&condition, nil)
         for index in 1..<self.threadCount {
@@ -56,6 +66,20 @@ package final class ThreadPool: @unchecked Sendable {
         for thread in threads { pthread_join(thread, nil) }
         pthread_cond_destroy(&condition)
         pthread_mutex_destroy(&mutex)
+        for i in 0..<threadCount { scratchPointers[i].deallocate() }
+        scratchPointers.deallocate()
+        scratchSizes.deallocate()
+    }
+
+    /// At least `byteCount` bytes of scratch memory for `worker`, 64-byte aligned, valid until its next call
+    /// for the same worker. Each worker touches only its own slot, so no synchronization is needed.
+    package func scratch(worker: Int, byteCount: Int) -> UnsafeMutableRawPointer {
+        if scratchSizes[worker] < byteCount {
+            scratchPointers[worker].deallocate()
+            scratchPointers[worker] = .allocate(byteCount: byteCount, alignment: 64)
+            scratchSizes[worker] = byteCount
+        }
+        return scratchPointers[worker]
     }
 
     /// Runs `body(worker)` once on each of the pool's threads (`worker` in `0..<threadCount`) and returns when

@@ -34,7 +34,11 @@ private func scaleByPowerOfTwo(_ j: SIMD16<Float>, _ n: SIMD16<Float>) -> SIMD16
     // 2^n is a normal float for -126 ≤ n ≤ 127, and then one multiplication is the exactly rounded j·2^n,
     // subnormal results included. That is every lane in practice (|x| < 87).
     let inRange = (n .>= -126) .& (n .<= 127)
-    let exponent = SIMD16<Int32>(n.replacing(with: 0, where: .!inRange)) &+ 127
+    // An element loop, not `SIMD16<Int32>(_:)`: the standard library's generic conversion is an out-of-line call.
+    // The values are integers in [-126, 127] here, so the conversion is exact and cannot trap.
+    let clamped = n.replacing(with: 0, where: .!inRange)
+    var exponent = SIMD16<Int32>()
+    for l in 0..<16 { exponent[l] = Int32(clamped[l]) &+ 127 }
     let power = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: exponent) &<< 23, to: SIMD16<Float>.self)
     var result = j * power
     if _slowPath(!all(inRange)) {

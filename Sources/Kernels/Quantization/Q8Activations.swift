@@ -6,6 +6,8 @@
 /// scales[row * blocks + b]                 Float, max|x| / 127 rounded to binary16 (as ggml stores it)
 /// blockSums[row * blocks + b]              Float, binary16(max|x| / 127 · Σq)   (ggml's Q8_1 `s`)
 /// sums[row * 2 * blocks + 2b + {0,1}]      Int16, Σ q over each 16-element half (offset and min terms)
+/// lanes[row * rowLength + 32b ..< +32]    Int16, q widened and reordered for the tiled kernels (see
+///                                          `laneOrder`): the multi-token path reads these
 /// ```
 /// Quantizing once per matrix input and reusing it for every weight row (and for Q, K and V, which share an
 /// input) is what makes the integer kernels cheaper than dequantizing weights. The rounding follows ggml's x86
@@ -16,6 +18,7 @@ package struct Q8Activations {
     package let scales: UnsafeMutablePointer<Float>
     package let blockSums: UnsafeMutablePointer<Float>
     package let sums: UnsafeMutablePointer<Int16>
+    package let lanes: UnsafeMutablePointer<Int16>
     package let rowLength: Int
     package let rowCapacity: Int
 
@@ -31,6 +34,7 @@ package struct Q8Activations {
         scales = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
         blockSums = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
         sums = .allocate(capacity: max(1, rowLength / 16 * rowCapacity))
+        lanes = .allocate(capacity: max(1, rowLength * rowCapacity))
     }
 
     /// Frees the storage. The value must not be used afterwards.
@@ -39,6 +43,7 @@ package struct Q8Activations {
         scales.deallocate()
         blockSums.deallocate()
         sums.deallocate()
+        lanes.deallocate()
     }
 
     /// Quantizes `rows` rows of `rowLength` floats from `input` (row-major) into rows `firstRow...`.
@@ -50,6 +55,8 @@ package struct Q8Activations {
             quantizeBlock(
                 input + i &* 32, quants: quants + b &* 32, scale: scales + b, blockSum: blockSums + b,
                 sums: sums + b &* 2)
+            // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
+            storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
         }
     }
 }
@@ -63,10 +70,12 @@ private func quantizeBlock(
     let raw = UnsafeRawPointer(x)
     var amax = SIMD8<Float>()
     for i in 0..<4 {
-        let v = raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self)
-        amax = pointwiseMax(amax, magnitude(v))
+        let v = magnitude(raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self))
+        // Element-wise, not `pointwiseMax` (an out-of-line generic call); a NaN never replaces the maximum.
+        for l in 0..<8 where v[l] > amax[l] { amax[l] = v[l] }
     }
-    let maximum = amax.max()
+    var maximum: Float = 0
+    for l in 0..<8 where amax[l] > maximum { maximum = amax[l] }
     let d = maximum / 127
     // A non-finite activation (only possible from a corrupt model) must not trap the conversion below: the block
     // quantizes to zeros and keeps the non-finite scale, so the result stays visibly wrong instead of crashing.
@@ -75,8 +84,12 @@ private func quantizeBlock(
     var lowSum: Int32 = 0
     var highSum: Int32 = 0
     for i in 0..<32 {
-        // The clamp is for NaN inputs (max/min return the non-NaN operand), so the conversion never traps.
-        let q = Int8(Swift.max(-127, Swift.min(127, (x[i] * inverse).rounded(.toNearestOrEven))))
+        // Round half to even by adding and subtracting 1.5·2^23 (exact for |v| ≤ 127, and vectorizable, unlike
+        // `rounded(.toNearestOrEven)`). The clamp is for NaN inputs (max/min return the non-NaN operand), so
+        // the conversion never traps.
+        let v = x[i] * inverse
+        let r = (v + 0x1.8p23) - 0x1.8p23
+        let q = Int8(Swift.max(-127, Swift.min(127, r)))
         quants[i] = q
         if i < 16 { lowSum &+= Int32(q) } else { highSum &+= Int32(q) }
     }
@@ -88,4 +101,15 @@ private func quantizeBlock(
 @inline(__always)
 private func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
+}
+
+/// Writes a block's 32 quants widened to Int16 in lane order: within each 16-element half, position 4j + k holds
+/// element 4k + j, so the four products that ggml sums into lane k sit four apart and add vertically.
+@inline(__always)
+func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int16>) {
+    for half in 0..<2 {
+        for j in 0..<4 {
+            for k in 0..<4 { out[half &* 16 &+ 4 &* j &+ k] = Int16(q[half &* 16 &+ 4 &* k &+ j]) }
+        }
+    }
 }

@@ -1,0 +1,217 @@
+// The multi-token path for the 32-element block formats: each weight row is unpacked once (to Int16 in lane
+// order, with its block scales) and reused for every token of the tile, and the activations come pre-widened in
+// the same order (`Q8Activations.lanes`). The four products of a ggml lane then sit four apart and add with two
+// vertical adds instead of horizontal ones. Lane sums, scale products and the float accumulation are exactly
+// those of the single-token kernels, so a token's result does not depend on which path computed it.
+
+/// Reorders 16 bytes so that position 4j + k holds byte 4k + j (a 4×4 transpose).
+@inline(__always)
+func laneOrder(_ v: SIMD16<UInt8>) -> SIMD16<UInt8> {
+    SIMD16<UInt8>(v[0], v[4], v[8], v[12], v[1], v[5], v[9], v[13], v[2], v[6], v[10], v[14], v[3], v[7], v[11], v[15])
+}
+
+@inline(__always)
+func laneOrder(_ v: SIMD16<Int16>) -> SIMD16<Int16> {
+    SIMD16<Int16>(v[0], v[4], v[8], v[12], v[1], v[5], v[9], v[13], v[2], v[6], v[10], v[14], v[3], v[7], v[11], v[15])
+}
+
+/// Sums a lane-ordered product half into its four lanes.
+@inline(__always)
+func laneSums(_ p: SIMD16<Int16>) -> SIMD4<Int16> {
+    let s = p.lowHalf &+ p.highHalf
+    return s.lowHalf &+ s.highHalf
+}
+
+/// One unpacked row: lane-ordered Int16 weights (32 per block) and per-block scale and minimum.
+struct UnpackedRow {
+    let weights: UnsafeMutableRawPointer  // blocks × 64 bytes
+    let scales: UnsafeMutablePointer<Float>
+    let minimums: UnsafeMutablePointer<Float>
+
+    static func byteCount(blocks: Int) -> Int { blocks * 64 + blocks * 8 + 64 }
+
+    init(_ memory: UnsafeMutableRawPointer, blocks: Int) {
+        weights = memory
+        scales = (memory + blocks * 64).bindMemory(to: Float.self, capacity: blocks)
+        minimums = (memory + blocks * 64 + blocks * 4).bindMemory(to: Float.self, capacity: blocks)
+    }
+
+    @inline(__always)
+    func store(_ low: SIMD16<Int16>, _ high: SIMD16<Int16>, block: Int) {
+        weights.storeBytes(of: low, toByteOffset: block &* 64, as: SIMD16<Int16>.self)
+        weights.storeBytes(of: high, toByteOffset: block &* 64 &+ 32, as: SIMD16<Int16>.self)
+    }
+}
+
+/// Whether `format` has a tiled kernel.
+func hasTiledKernel(_ format: WeightFormat) -> Bool {
+    switch format {
+    case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: true
+    default: false
+    }
+}
+
+/// Unpacks row `row` of a 32-element block format into `out`.
+func unpack(_ format: WeightFormat, row: UnsafeRawPointer, blocks: Int, into out: UnpackedRow) {
+    for b in 0..<blocks {
+        let block = row + b &* format.blockByteCount
+        switch format {
+        case .q4_0:
+            let bytes = laneOrder((block + 2).loadUnaligned(as: SIMD16<UInt8>.self))
+            let eight = SIMD16<Int16>(repeating: 8)
+            out.store(widen(bytes & 0x0F) &- eight, widen(bytes &>> 4) &- eight, block: b)
+            out.scales[b] = scale(block, 0)
+        case .q4_1:
+            let bytes = laneOrder((block + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            out.store(widen(bytes & 0x0F), widen(bytes &>> 4), block: b)
+            out.scales[b] = scale(block, 0)
+            out.minimums[b] = scale(block, 2)
+        case .q5_0, .q5_1:
+            let hasMinimum = format == .q5_1
+            let qh = block.loadUnaligned(fromByteOffset: hasMinimum ? 4 : 2, as: UInt32.self).littleEndian
+            let (bitsLow, bitsHigh) = fifthBits(qh)
+            let bytes = laneOrder((block + (hasMinimum ? 8 : 6)).loadUnaligned(as: SIMD16<UInt8>.self))
+            var low = widen(bytes & 0x0F) | laneOrder(bitsLow)
+            var high = widen(bytes &>> 4) | laneOrder(bitsHigh)
+            if !hasMinimum {
+                low = low &- 16
+                high = high &- 16
+            }
+            out.store(low, high, block: b)
+            out.scales[b] = scale(block, 0)
+            if hasMinimum { out.minimums[b] = scale(block, 2) }
+        case .q8_0:
+            let low = laneOrder(unsafeBitCast((block + 2).loadUnaligned(as: SIMD16<Int8>.self), to: SIMD16<UInt8>.self))
+            let high = laneOrder(unsafeBitCast((block + 18).loadUnaligned(as: SIMD16<Int8>.self), to: SIMD16<UInt8>.self))
+            out.store(widen(unsafeBitCast(low, to: SIMD16<Int8>.self)), widen(unsafeBitCast(high, to: SIMD16<Int8>.self)), block: b)
+            out.scales[b] = scale(block, 0)
+        default:
+            preconditionFailure("no tiled kernel for \(format)")
+        }
+    }
+}
+
+/// How a format's lane sums and minimum terms are formed in the tiled kernels.
+enum TiledKind {
+    /// Weights of at most 5 bits: lane sums fit Int16.
+    case narrow
+    /// Narrow, with a per-block minimum (Q4_1, Q5_1).
+    case narrowWithMinimum
+    /// 8-bit weights: lane sums need Int32.
+    case wide
+}
+
+@inline(__always)
+func tiledLanes(_ p0: SIMD16<Int16>, _ p1: SIMD16<Int16>, wide: Bool) -> SIMD8<Float> {
+    if wide {
+        let s0 = widen(p0.lowHalf &+ p0.highHalf)
+        let s1 = widen(p1.lowHalf &+ p1.highHalf)
+        return SIMD8<Float>(SIMD8<Int32>(lowHalf: s0.lowHalf &+ s0.highHalf, highHalf: s1.lowHalf &+ s1.highHalf))
+    }
+    return SIMD8<Float>(widen(SIMD8<Int16>(lowHalf: laneSums(p0), highHalf: laneSums(p1))))
+}
+
+/// An unpacked row · two tokens' lane-ordered activations at once: two independent accumulation chains that
+/// share every weight load. Each token's arithmetic is exactly the single-token kernel's.
+@inline(__always)
+func tiledDot2(
+    _ row: UnpackedRow, _ x0: Q8RowView, _ l0: UnsafeRawPointer, _ x1: Q8RowView, _ l1: UnsafeRawPointer,
+    blocks: Int, wide: Bool, hasMinimum: Bool
+) -> (Float, Float) {
+    var acc0 = SIMD8<Float>()
+    var acc1 = SIMD8<Float>()
+    var minimums0: Float = 0
+    var minimums1: Float = 0
+    for b in 0..<blocks {
+        let w0 = row.weights.load(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
+        let w1 = row.weights.load(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
+        let sums0 = tiledLanes(
+            w0 &* l0.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
+            w1 &* l0.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
+        let sums1 = tiledLanes(
+            w0 &* l1.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
+            w1 &* l1.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
+        if hasMinimum {
+            minimums0 += row.minimums[b] * x0.blockSums[b]
+            minimums1 += row.minimums[b] * x1.blockSums[b]
+        }
+        let d = row.scales[b]
+        acc0.addProduct(SIMD8<Float>(repeating: d * x0.scales[b]), sums0)
+        acc1.addProduct(SIMD8<Float>(repeating: d * x1.scales[b]), sums1)
+    }
+    return hasMinimum
+        ? (reduceLanes(acc0) + minimums0, reduceLanes(acc1) + minimums1) : (reduceLanes(acc0), reduceLanes(acc1))
+}
+
+/// One token (the odd one out of a pair).
+@inline(__always)
+func tiledDot(
+    _ row: UnpackedRow, _ x: Q8RowView, lanes: UnsafeRawPointer, blocks: Int, wide: Bool, hasMinimum: Bool
+) -> Float {
+    var acc = SIMD8<Float>()
+    var minimums: Float = 0
+    for b in 0..<blocks {
+        let sums = tiledLanes(
+            row.weights.load(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
+                &* lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
+            row.weights.load(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
+                &* lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
+        if hasMinimum { minimums += row.minimums[b] * x.blockSums[b] }
+        acc.addProduct(SIMD8<Float>(repeating: row.scales[b] * x.scales[b]), sums)
+    }
+    return hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
+}
+
+/// The token loop for one unpacked row, specialized by kind so no format test sits in the inner loop.
+@inline(__always)
+func tiledTokens(
+    _ unpacked: UnpackedRow, _ q8: Q8Activations, tokens: Range<Int>, blocks: Int, wide: Bool, hasMinimum: Bool,
+    store: (Int, Float) -> Void
+) {
+    var t = tokens.lowerBound
+    while t &+ 1 < tokens.upperBound {
+        let (a, b) = tiledDot2(
+            unpacked, Q8RowView(q8, row: t), UnsafeRawPointer(q8.lanes + t &* q8.rowLength),
+            Q8RowView(q8, row: t &+ 1), UnsafeRawPointer(q8.lanes + (t &+ 1) &* q8.rowLength),
+            blocks: blocks, wide: wide, hasMinimum: hasMinimum)
+        store(t, a)
+        store(t &+ 1, b)
+        t &+= 2
+    }
+    if t < tokens.upperBound {
+        store(t, tiledDot(
+            unpacked, Q8RowView(q8, row: t), lanes: UnsafeRawPointer(q8.lanes + t &* q8.rowLength), blocks: blocks,
+            wide: wide, hasMinimum: hasMinimum))
+    }
+}
+
+/// Rows `rows` of `weights` times all `input` tokens through the tiled path.
+func multiplyTiled(
+    _ weights: MatrixView, _ input: MatrixInput, rows: Range<Int>, scratch: UnsafeMutableRawPointer,
+    into output: UnsafeMutablePointer<Float>
+) {
+    let q8 = input.quantized!
+    let blocks = weights.columns / 32
+    let unpacked = UnpackedRow(scratch, blocks: blocks)
+    let kind: TiledKind = weights.format == .q8_0
+        ? .wide : (weights.format == .q4_1 || weights.format == .q5_1 ? .narrowWithMinimum : .narrow)
+    // Tokens in tiles so their activations stay in cache while the rows pass over them.
+    let tile = 64
+    var t0 = 0
+    while t0 < input.count {
+        let t1 = min(input.count, t0 + tile)
+        for r in rows {
+            unpack(weights.format, row: weights.row(r), blocks: blocks, into: unpacked)
+            let store = { (t: Int, value: Float) in output[t &* weights.rows &+ r] = value }
+            switch kind {
+            case .narrow:
+                tiledTokens(unpacked, q8, tokens: t0..<t1, blocks: blocks, wide: false, hasMinimum: false, store: store)
+            case .narrowWithMinimum:
+                tiledTokens(unpacked, q8, tokens: t0..<t1, blocks: blocks, wide: false, hasMinimum: true, store: store)
+            case .wide:
+                tiledTokens(unpacked, q8, tokens: t0..<t1, blocks: blocks, wide: true, hasMinimum: false, store: store)
+            }
+        }
+        t0 = t1
+    }
+}

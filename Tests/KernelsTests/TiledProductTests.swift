@@ -1,0 +1,57 @@
+import Kernels
+import Testing
+
+/// The multi-token (tiled) products must equal the single-token ones bit for bit, for every format with a
+/// tiled kernel: a token's logits may not depend on how many tokens share its forward pass.
+@Suite struct TiledProductTests {
+    static func randomRow(_ format: WeightFormat, blocks: Int, seed: inout UInt64) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: blocks * format.blockByteCount)
+        for i in bytes.indices {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            bytes[i] = UInt8(truncatingIfNeeded: seed >> 33)
+        }
+        // Sane binary16 scales (and minimums) so results are finite: 0x2E00 ≈ 0.09.
+        let scaleOffsets: [Int] = format == .q4_1 || format == .q5_1 ? [0, 2] : [0]
+        for b in 0..<blocks {
+            for o in scaleOffsets {
+                bytes[b * format.blockByteCount + o] = 0x00
+                bytes[b * format.blockByteCount + o + 1] = 0x2E
+            }
+        }
+        return bytes
+    }
+
+    @Test(arguments: [WeightFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
+    func tiledEqualsSingleToken(format: WeightFormat) {
+        let columns = 96, rows = 7, tokens = 5
+        var seed: UInt64 = 42
+        let matrix = (0..<rows).flatMap { _ in Self.randomRow(format, blocks: columns / 32, seed: &seed) }
+        let input = (0..<(tokens * columns)).map { i in Float((i * 7919) % 2001 - 1000) / 333 }
+        let q8 = Q8Activations(rowLength: columns, rowCapacity: tokens)
+        defer { q8.deallocate() }
+        let pool = ThreadPool(threadCount: 2)
+        var together = [Float](repeating: 0, count: tokens * rows)
+        var alone = [Float](repeating: 0, count: tokens * rows)
+        matrix.withUnsafeBytes { w in
+            input.withUnsafeBufferPointer { x in
+                let view = MatrixView(format: format, rows: rows, columns: columns, base: w.baseAddress!)
+                q8.quantize(x.baseAddress!, rows: tokens)
+                together.withUnsafeMutableBufferPointer { out in
+                    multiply(view, MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns),
+                             into: out.baseAddress!, pool: pool)
+                }
+                for t in 0..<tokens {
+                    q8.quantize(x.baseAddress! + t * columns, rows: 1)
+                    var one = [Float](repeating: 0, count: rows)
+                    one.withUnsafeMutableBufferPointer { out in
+                        multiply(view, MatrixInput(floats: x.baseAddress! + t * columns, quantized: q8, count: 1, columns: columns),
+                                 into: out.baseAddress!, pool: pool)
+                    }
+                    for r in 0..<rows { alone[t * rows + r] = one[r] }
+                }
+            }
+        }
+        #expect(together == alone)
+        #expect(together.contains { $0 != 0 })
+    }
+}
