@@ -70,6 +70,20 @@ package func multiply(
         }
         return
     }
+    if input.count == 1 && hasPairKernel(weights.format) {
+        let x = Q8RowView(input.quantized!, row: 0)
+        let blocks = weights.columns / 32
+        let format = weights.format
+        pool.parallelFor(outputs, granule: 8) { rows, _ in
+            var r = rows.lowerBound
+            while r &+ 1 < rows.upperBound {
+                (output[r], output[r &+ 1]) = dotPair(format, weights.row(r), weights.row(r &+ 1), x, blocks: blocks)
+                r &+= 2
+            }
+            if r < rows.upperBound { output[r] = dot(weights, row: weights.row(r), input, 0) }
+        }
+        return
+    }
     // Tokens are processed in tiles so a tile's activations stay in cache while every row of the thread's
     // range passes over them; within a tile, each weight row is read once for all its tokens.
     let tile = 16

@@ -55,3 +55,34 @@ import Testing
         #expect(together.contains { $0 != 0 })
     }
 }
+
+/// The two-row decode kernels must equal the one-row kernels bit for bit.
+@Suite struct PairProductTests {
+    @Test(arguments: [WeightFormat.q4_0, .q4_1, .q8_0])
+    func pairsEqualSingleRows(format: WeightFormat) {
+        let columns = 128, rows = 9
+        var seed: UInt64 = 7
+        let matrix = (0..<rows).flatMap { _ in TiledProductTests.randomRow(format, blocks: columns / 32, seed: &seed) }
+        let input = (0..<columns).map { i in Float((i * 7919) % 2001 - 1000) / 333 }
+        let q8 = Q8Activations(rowLength: columns, rowCapacity: 1)
+        defer { q8.deallocate() }
+        var paired = [Float](repeating: 0, count: rows)
+        var single = [Float](repeating: 0, count: rows)
+        matrix.withUnsafeBytes { w in
+            input.withUnsafeBufferPointer { x in
+                q8.quantize(x.baseAddress!, rows: 1)
+                let one = MatrixInput(floats: x.baseAddress!, quantized: q8, count: 1, columns: columns)
+                let view = MatrixView(format: format, rows: rows, columns: columns, base: w.baseAddress!)
+                paired.withUnsafeMutableBufferPointer { multiply(view, one, into: $0.baseAddress!, pool: ThreadPool(threadCount: 1)) }
+                for r in 0..<rows {
+                    let single1 = MatrixView(format: format, rows: 1, columns: columns, base: view.row(r))
+                    var value: Float = 0
+                    multiply(single1, one, into: &value, pool: ThreadPool(threadCount: 1))
+                    single[r] = value
+                }
+            }
+        }
+        #expect(paired == single)
+        #expect(paired.contains { $0 != 0 })
+    }
+}
