@@ -23,6 +23,9 @@ package struct EngineConfiguration: Sendable, Equatable {
     package var maxChoices: Int = 8
     /// Reuse the KV of computed prompt prefixes.
     package var prefixCaching: Bool = true
+    /// While sequences are decoding, a step computes only as many prompt tokens as fit in about this many
+    /// seconds (chunked prefill), so streams keep flowing while a long prompt is processed.
+    package var interactiveStepSeconds: Double = 0.2
     /// Logits rows one step may produce (decode tokens, prompt ends, prompt log-probabilities).
     package var maxLogitsRows: Int = 64
 

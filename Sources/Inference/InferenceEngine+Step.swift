@@ -8,7 +8,13 @@ extension InferenceEngine {
         expireQueuedRequests()
         var scheduler = self.scheduler
         var prefixCache = self.prefixCache
-        let chunks = scheduler.schedule(cache: cache, prefixCache: &prefixCache) { request in
+        // While sequences decode, cap the prompt tokens of a step so the step takes about the interactive
+        // target at the measured prompt speed; otherwise use the whole batch.
+        let promptBudget = scheduler.hasDecodingSequences
+            ? max(16, Int(configuration.interactiveStepSeconds / max(secondsPerPromptToken, 1e-6)))
+            : configuration.maxBatchTokens
+        let started = ContinuousClock.now
+        let chunks = scheduler.schedule(cache: cache, prefixCache: &prefixCache, promptBudget: promptBudget) { request in
             makeSequence(for: request, choice: 0, tokens: request.request.prompt, seed: request.request.sampling.seed)
         }
         self.scheduler = scheduler
@@ -26,6 +32,13 @@ extension InferenceEngine {
         }
         model.forward(batch, sequences: chunks.map(\.sequence.kv), cache: cache, scratch: scratch, pool: pool)
         counters.stepsTotal += 1
+        if batch.count >= 32 {
+            // An estimate of the cost of one prompt token (decode tokens in the same step make it pessimistic).
+            let elapsed = ContinuousClock.now - started
+            let perToken = (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+                / Double(batch.count)
+            secondsPerPromptToken = 0.7 * secondsPerPromptToken + 0.3 * perToken
+        }
 
         var row = 0
         for chunk in chunks {

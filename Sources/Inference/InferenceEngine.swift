@@ -29,6 +29,8 @@ package actor InferenceEngine: TextGenerator {
     private var loopStarted = false
     private nonisolated let snapshot: Mutex<EngineMetrics>
     var counters: EngineMetrics
+    /// Measured cost of a prompt token in a large step (seconds, moving average), starting from a guess.
+    var secondsPerPromptToken = 0.005
 
     /// Creates the engine and its threads; call `start()` before submitting.
     package init(model: LlamaModel, tokenizer: any Tokenizer, configuration: EngineConfiguration) {

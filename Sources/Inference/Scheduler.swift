@@ -70,9 +70,17 @@ struct Scheduler {
                 .reduce(0) { $0 + $1.request.request.choices - 1 }
     }
 
+    /// Whether any running sequence is decoding (then prompt chunks are kept short, see `schedule`).
+    var hasDecodingSequences: Bool { running.contains { !$0.isPrefilling } }
+
     /// Plans one step. `makeSequence` creates the first sequence of a newly admitted request.
+    ///
+    /// - Parameter promptBudget: the most prompt tokens this step may compute; the engine lowers it while
+    ///   sequences are decoding, so a long prompt that arrives delays their next token by one short step, not
+    ///   by its whole prefill.
     mutating func schedule(
-        cache: KVCache, prefixCache: inout PrefixCache, makeSequence: (RequestState) -> SequenceState
+        cache: KVCache, prefixCache: inout PrefixCache, promptBudget: Int? = nil,
+        makeSequence: (RequestState) -> SequenceState
     ) -> [ScheduledChunk] {
         var chunks: [ScheduledChunk] = []
         var budget = maxBatchTokens
@@ -93,6 +101,8 @@ struct Scheduler {
             budget -= 1
             logitsBudget -= 1
         }
+        // Prompt tokens share what is left, up to the prompt budget.
+        budget = min(budget, max(2, promptBudget ?? budget))
         // Running prompts, in admission order.
         for sequence in running where sequence.isPrefilling && !chunks.contains(where: { $0.sequence === sequence }) {
             guard budget > 0, logitsBudget > 0 else { break }
