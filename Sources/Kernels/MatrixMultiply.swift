@@ -70,6 +70,13 @@ package func multiply(
         }
         return
     }
+    if input.count > 1 && hasTiledKQuantKernel(weights.format) {
+        let bytes = UnpackedKRow.byteCount(blocks: weights.columns / 32)
+        pool.parallelFor(outputs, granule: 8) { rows, worker in
+            multiplyTiledK(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)
+        }
+        return
+    }
     if input.count == 1 && hasPairKernel(weights.format) {
         let x = Q8RowView(input.quantized!, row: 0)
         let blocks = weights.columns / 32

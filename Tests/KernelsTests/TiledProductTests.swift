@@ -11,7 +11,13 @@ import Testing
             bytes[i] = UInt8(truncatingIfNeeded: seed >> 33)
         }
         // Sane binary16 scales (and minimums) so results are finite: 0x2E00 ≈ 0.09.
-        let scaleOffsets: [Int] = format == .q4_1 || format == .q5_1 ? [0, 2] : [0]
+        let scaleOffsets: [Int] = switch format {
+        case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
+        case .q2_K: [80, 82]
+        case .q3_K: [108]
+        case .q6_K: [208]
+        default: [0]
+        }
         for b in 0..<blocks {
             for o in scaleOffsets {
                 bytes[b * format.blockByteCount + o] = 0x00
@@ -21,11 +27,11 @@ import Testing
         return bytes
     }
 
-    @Test(arguments: [WeightFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
+    @Test(arguments: [WeightFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
     func tiledEqualsSingleToken(format: WeightFormat) {
-        let columns = 96, rows = 7, tokens = 5
+        let columns = format.blockSize == 256 ? 512 : 96, rows = 7, tokens = 5
         var seed: UInt64 = 42
-        let matrix = (0..<rows).flatMap { _ in Self.randomRow(format, blocks: columns / 32, seed: &seed) }
+        let matrix = (0..<rows).flatMap { _ in Self.randomRow(format, blocks: columns / format.blockSize, seed: &seed) }
         let input = (0..<(tokens * columns)).map { i in Float((i * 7919) % 2001 - 1000) / 333 }
         let q8 = Q8Activations(rowLength: columns, rowCapacity: tokens)
         defer { q8.deallocate() }
