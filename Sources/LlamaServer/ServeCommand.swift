@@ -51,7 +51,10 @@ enum ServeCommand {
         gatewayConfiguration.corsOrigins = config.list("cors_origins")
         gatewayConfiguration.metricsEnabled = config.bool("metrics")
         let gateway = APIGateway(router: makeAPIRouter(state: state), configuration: gatewayConfiguration, metrics: metrics, state: state)
-        let responder: any Responder = config.bool("log_prompts") ? RequestBodyLogger(inner: gateway, log: log) : gateway
+        var responder: any Responder = config.bool("log_prompts") ? RequestBodyLogger(inner: gateway, log: log) : gateway
+        if let guarded = HostCheck.make(inner: responder, listeningOn: host, allowedHosts: config.list("allowed_hosts")) {
+            responder = guarded
+        }
         if config.bool("log_prompts") {
             log.event("warning: --log-prompts is on: request bodies (prompts) are written to the log")
         }

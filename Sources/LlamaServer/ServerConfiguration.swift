@@ -32,6 +32,7 @@ struct ServerConfiguration {
         .init(key: "allow_special_tags", kind: .boolean, defaultValue: "false", help: "allow [INST], <<SYS>> and friends inside Llama 2 chat messages"),
         .init(key: "api_key", kind: .list, defaultValue: "", help: "API keys accepted as 'Authorization: Bearer KEY' (comma-separated; empty: no auth)"),
         .init(key: "api_key_file", kind: .string, defaultValue: "", help: "file with one API key per line"),
+        .init(key: "allowed_hosts", kind: .list, defaultValue: "", help: "Host header names accepted, besides localhost, 127.0.0.1 and [::1] on a loopback address (DNS-rebinding guard; empty on another address: no check; * accepts any)"),
         .init(key: "cors_origins", kind: .list, defaultValue: "", help: "origins allowed by CORS (comma-separated; empty: CORS off; * allows any)"),
         .init(key: "log_format", kind: .choice(["text", "json"]), defaultValue: "text", help: "access log format"),
         .init(key: "log_prompts", kind: .boolean, defaultValue: "false", help: "debug: also log each API request body (prompts included) as a debug line; never the Authorization header or outputs"),

@@ -140,3 +140,28 @@ def test_no_key_reaches_the_log(secured):
     log = wait_for_log(secured, "POST /tokenize 200")
     for secret in KEYS + [FILE_KEY, "sk-wrong-key-in-log-check"]:
         assert secret not in log
+
+
+def assert_host_refused(status, body):
+    assert status == 403, body
+    assert json.loads(body)["error"]["code"] == "host_not_allowed"
+
+
+def test_loopback_server_refuses_other_host_names(server):
+    """DNS rebinding (RELIABILITY.md T13): a page on evil.example re-pointed at 127.0.0.1 sends Host: evil.example."""
+    for host in ["evil.example", f"evil.example:{server.port}", "127.0.0.1.evil.example", "localhost.evil.example"]:
+        for path in ["/v1/models", "/health"]:
+            assert_host_refused(*server.request("GET", path, headers={"Host": host})[::2])
+    for host in [f"localhost:{server.port}", f"127.0.0.1:{server.port}", f"[::1]:{server.port}", "LOCALHOST.",
+                 "localhost"]:
+        assert server.request("GET", "/v1/models", headers={"Host": host})[0] == 200, host
+
+
+def test_allowed_hosts_adds_names_and_star_turns_the_check_off(start_server):
+    s = start_server(["--allowed-hosts", "llm.internal,Proxy.Example"])
+    assert s.request("GET", "/v1/models", headers={"Host": "llm.internal:8080"})[0] == 200
+    assert s.request("GET", "/v1/models", headers={"Host": "proxy.example"})[0] == 200
+    assert s.request("GET", "/v1/models", headers={"Host": "localhost"})[0] == 200
+    assert_host_refused(*s.request("GET", "/v1/models", headers={"Host": "evil.example"})[::2])
+    s = start_server(["--allowed-hosts", "*"])
+    assert s.request("GET", "/v1/models", headers={"Host": "evil.example"})[0] == 200
