@@ -40,7 +40,7 @@ enum InfoCommand {
             line("RoPE", "base \(h.ropeBase), \(h.ropeDimensions) dimensions" + (h.ropePositionScale != 1 ? ", linear scale \(1 / h.ropePositionScale)" : ""))
             line("output head", file.tensor(named: "output.weight") == nil ? "tied to the token embedding" : "separate")
             let bytesPerToken = 2 * h.blockCount * h.kvWidth * 2
-            line("KV cache", "\(bytesPerToken / 1024) KiB per token (F16); \(bytesPerToken * h.contextLength >> 20) MiB for a full context")
+            line("KV cache", "\(bytesPerToken / 1024) KiB per token (F16); \((bytesPerToken * h.contextLength) >> 20) MiB for a full context")
         }
         let vocabulary = try Vocabulary(gguf: file)
         let special = vocabulary.specialTokens

@@ -3,7 +3,7 @@ import HTTP
 import HTTPTransport
 
 /// Server log lines on stderr: events, and one access-log line per request (text or JSON lines). Never
-/// prompts, outputs or keys.
+/// prompts, outputs or keys; request bodies only through `debug`, which `--log-prompts` alone calls.
 struct Logger: Sendable {
     let isJSON: Bool
 
@@ -21,9 +21,29 @@ struct Logger: Sendable {
 
     func event(_ message: String) {
         if isJSON {
-            write(json(["time": Self.timestamp(), "level": "info", "message": message]))
+            let level = message.hasPrefix("warning:") ? "warning" : message.hasPrefix("error:") ? "error" : "info"
+            write(json(["time": Self.timestamp(), "level": level, "message": message]))
         } else {
             write("\(Self.timestamp()) \(message)")
+        }
+    }
+
+    /// A debug line with a payload kept on one line: escaped in text, a JSON string in JSON lines.
+    func debug(_ message: String, payload: String) {
+        if isJSON {
+            write(json(["time": Self.timestamp(), "level": "debug", "message": message, "body": payload]))
+        } else {
+            var escaped = ""
+            for scalar in payload.unicodeScalars {
+                switch scalar {
+                case "\n": escaped += "\\n"
+                case "\r": escaped += "\\r"
+                case "\\": escaped += "\\\\"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F: escaped += "\\u{\(String(scalar.value, radix: 16))}"
+                default: escaped.unicodeScalars.append(scalar)
+                }
+            }
+            write("\(Self.timestamp()) debug \(message): \(escaped)")
         }
     }
 
@@ -46,7 +66,7 @@ struct Logger: Sendable {
     }
 
     private func json(_ object: [String: Any]) -> String {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

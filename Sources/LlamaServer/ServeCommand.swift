@@ -15,11 +15,21 @@ enum ServeCommand {
             print(ServerConfiguration.help)
             return
         }
+        var arguments = arguments
+        let printOnly = arguments.contains("--print-config")
+        arguments.removeAll { $0 == "--print-config" }
         let config = try ServerConfiguration(arguments: arguments)
+        if printOnly {
+            // What the server would run with, and where each value came from; then exit without serving.
+            for warning in config.warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
+            print(config.resolvedJSON)
+            return
+        }
         let log = Logger(format: config.string("log_format"))
+        for warning in config.warnings { log.event(warning) }
         let modelPath = config.string("model")
         guard FileManager.default.fileExists(atPath: modelPath) else {
-            throw CLIError("model file '\(modelPath)' does not exist (run scripts/fetch-model.sh for the default model, or pass --model)")
+            throw CLIError("invalid configuration: model file '\(modelPath)' (from \(config.source("model"))) does not exist; run `make model` for the default model, or pass --model")
         }
         let host = config.string("host")
         var keys = config.list("api_key")
@@ -41,6 +51,13 @@ enum ServeCommand {
         gatewayConfiguration.corsOrigins = config.list("cors_origins")
         gatewayConfiguration.metricsEnabled = config.bool("metrics")
         let gateway = APIGateway(router: makeAPIRouter(state: state), configuration: gatewayConfiguration, metrics: metrics, state: state)
+        var responder: any Responder = config.bool("log_prompts") ? RequestBodyLogger(inner: gateway, log: log) : gateway
+        if let guarded = HostCheck.make(inner: responder, listeningOn: host, allowedHosts: config.list("allowed_hosts")) {
+            responder = guarded
+        }
+        if config.bool("log_prompts") {
+            log.event("warning: --log-prompts is on: request bodies (prompts) are written to the log")
+        }
 
         var http = HTTPServerConfiguration(host: host, port: config.integer("port"))
         http.maxConnections = config.integer("max_connections")
@@ -49,7 +66,7 @@ enum ServeCommand {
         http.idleTimeout = .seconds(config.integer("idle_timeout"))
         http.writeTimeout = .seconds(config.integer("write_timeout"))
         http.drainTimeout = .seconds(config.integer("drain_timeout"))
-        let server = HTTPServer(configuration: http, responder: gateway) { entry in log.access(entry) }
+        let server = HTTPServer(configuration: http, responder: responder) { entry in log.access(entry) }
         let port: Int
         do {
             port = try server.start()
@@ -171,6 +188,26 @@ enum ServeCommand {
     }
 
     nonisolated(unsafe) static var signalSources: [any DispatchSourceSignal] = []
+}
+
+/// `--log-prompts`: logs the body of each API request before it is answered. A debugging aid, off by default
+/// because prompts are the users' data; headers (and so API keys) and outputs are never logged.
+struct RequestBodyLogger: Responder {
+    let inner: APIGateway
+    let log: Logger
+    /// Longer bodies are cut here, so one huge request cannot flood the log.
+    static let maxLoggedBytes = 64 << 10
+
+    func respondImmediately(to request: HTTPRequest) -> HTTPResponse? { inner.respondImmediately(to: request) }
+
+    func respond(to request: HTTPRequest) async throws -> HTTPResponse {
+        if !request.body.isEmpty {
+            let shown = String(decoding: request.body.prefix(Self.maxLoggedBytes), as: UTF8.self)
+            let cut = request.body.count > Self.maxLoggedBytes ? " (first \(Self.maxLoggedBytes) of \(request.body.count) bytes)" : ""
+            log.debug("request body of \(request.method.rawValue) \(request.path)\(cut)", payload: shown)
+        }
+        return try await inner.respond(to: request)
+    }
 }
 
 /// A flag set once, safely from any thread.

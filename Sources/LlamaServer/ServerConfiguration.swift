@@ -30,12 +30,12 @@ struct ServerConfiguration {
         .init(key: "max_choices", kind: .integer(1...64), defaultValue: "8", help: "largest n a request may ask for"),
         .init(key: "chat_template", kind: .choice(["", "llama2", "chatml", "llama3", "mistral", "zephyr"]), defaultValue: "", help: "chat template (empty: recognised from the model)"),
         .init(key: "allow_special_tags", kind: .boolean, defaultValue: "false", help: "allow [INST], <<SYS>> and friends inside Llama 2 chat messages"),
-        .init(key: "context_policy", kind: .choice(["error", "truncate"]), defaultValue: "error", help: "when a chat does not fit: answer context_length_exceeded, or drop the oldest turns (keeping the system prompt and the last user message)"),
         .init(key: "api_key", kind: .list, defaultValue: "", help: "API keys accepted as 'Authorization: Bearer KEY' (comma-separated; empty: no auth)"),
         .init(key: "api_key_file", kind: .string, defaultValue: "", help: "file with one API key per line"),
+        .init(key: "allowed_hosts", kind: .list, defaultValue: "", help: "Host header names accepted, besides localhost, 127.0.0.1 and [::1] on a loopback address (DNS-rebinding guard; empty on another address: no check; * accepts any)"),
         .init(key: "cors_origins", kind: .list, defaultValue: "", help: "origins allowed by CORS (comma-separated; empty: CORS off; * allows any)"),
         .init(key: "log_format", kind: .choice(["text", "json"]), defaultValue: "text", help: "access log format"),
-        .init(key: "log_prompts", kind: .boolean, defaultValue: "false", help: "debug: log request bodies (prompts) too"),
+        .init(key: "log_prompts", kind: .boolean, defaultValue: "false", help: "debug: also log each API request body (prompts included) as a debug line; never the Authorization header or outputs"),
         .init(key: "metrics", kind: .boolean, defaultValue: "true", help: "serve Prometheus metrics at /metrics"),
         .init(key: "max_body_mib", kind: .integer(1...1024), defaultValue: "16", help: "largest request body, in MiB"),
         .init(key: "max_connections", kind: .integer(1...100_000), defaultValue: "1024", help: "open connections beyond which new ones get 503"),
@@ -49,6 +49,8 @@ struct ServerConfiguration {
     private(set) var values: [String: String] = [:]
     /// Where each value came from, for error messages.
     private(set) var sources: [String: String] = [:]
+    /// Problems that do not stop startup (an unknown `LLAMASERVE_*` variable, most likely a typo).
+    private(set) var warnings: [String] = []
 
     /// Builds the configuration from the file (if any), the environment, then `arguments`.
     init(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment) throws {
@@ -101,31 +103,52 @@ struct ServerConfiguration {
                 try set(setting, value, source: setting.environment)
             }
         }
+        // A misspelt variable would otherwise be ignored in silence; a warning rather than an error, because
+        // tools (and the tests) keep their own LLAMASERVE_* variables in the environment.
+        let known = Set(Self.settings.map(\.environment)).union(["LLAMASERVE_CONFIG"])
+        for name in environment.keys.sorted() where name.hasPrefix("LLAMASERVE_") && !known.contains(name) {
+            warnings.append("warning: ignoring unknown environment variable \(name) (see llamaserve serve --help)")
+        }
+        // A list flag given several times (`--api-key A --api-key B`) accumulates; any other flag's last use wins.
+        var flagLists: [String: [String]] = [:]
         for (key, value) in parsed {
             let setting = Self.settings.first { $0.key == key }!
-            try set(setting, value, source: setting.flag)
+            if case .list = setting.kind {
+                flagLists[key, default: []].append(value)
+                try set(setting, flagLists[key]!.joined(separator: ","), source: setting.flag)
+            } else {
+                try set(setting, value, source: setting.flag)
+            }
         }
     }
 
     private mutating func loadFile(_ path: String, explicit: Bool) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
-            if explicit { throw CLIError("cannot read configuration file '\(path)'") }
+            if explicit { throw CLIError("invalid configuration: cannot read the configuration file '\(path)'") }
             return
         }
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CLIError("configuration file '\(path)' is not a JSON object")
+            throw CLIError("invalid configuration: '\(path)' is not a JSON object")
         }
-        for (key, raw) in object {
+        // Sorted, so that of several bad keys the same one is reported every time.
+        for (key, raw) in object.sorted(by: { $0.key < $1.key }) {
             guard let setting = Self.settings.first(where: { $0.key == key }) else {
-                throw CLIError("configuration file '\(path)' has unknown key '\(key)'")
+                throw CLIError("invalid configuration: unknown key '\(key)' in '\(path)' (see Config/README.md)")
             }
             let value: String
             switch raw {
             case let b as Bool where CFGetTypeIDIsBool(raw): value = b ? "true" : "false"
             case let n as NSNumber: value = n.stringValue
             case let s as String: value = s
-            case let a as [Any]: value = a.map { "\($0)" }.joined(separator: ",")
-            default: throw CLIError("configuration key '\(key)' in '\(path)' has an unsupported value")
+            case let a as [Any]:
+                guard case .list = setting.kind else {
+                    throw CLIError("invalid configuration: \(key) in '\(path)' takes one value, not an array")
+                }
+                guard let strings = a as? [String] else {
+                    throw CLIError("invalid configuration: \(key) in '\(path)' must be an array of strings")
+                }
+                value = strings.joined(separator: ",")
+            default: throw CLIError("invalid configuration: \(key) in '\(path)' must be a string, number or boolean")
             }
             try set(setting, value, source: "'\(key)' in \(path)")
         }
@@ -152,6 +175,9 @@ struct ServerConfiguration {
         sources[setting.key] = source
     }
 
+    /// Where the value of `key` came from: "the default", "--port", "LLAMASERVE_PORT" or "'port' in FILE".
+    func source(_ key: String) -> String { sources[key]! }
+
     func string(_ key: String) -> String { values[key]! }
     func integer(_ key: String) -> Int { Int(values[key]!)! }
     func bool(_ key: String) -> Bool { ["true", "1", "yes"].contains(values[key]!.lowercased()) }
@@ -159,17 +185,51 @@ struct ServerConfiguration {
         values[key]!.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
     }
 
-    /// The help text listing every setting with its flag, environment variable and default.
+    /// `serve --print-config`: every setting's value and source as one JSON object, keys sorted. API keys are
+    /// shown only as a count, so the output can be pasted into a bug report.
+    var resolvedJSON: String {
+        var object: [String: Any] = [:]
+        for setting in Self.settings {
+            var value: Any = values[setting.key]!
+            if setting.key == "api_key" { value = "(\(list("api_key").count) keys)" }
+            object[setting.key] = ["value": value, "source": sources[setting.key]!]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The help text listing every setting with its flag, type, environment variable and default.
+    /// `Tests/EndToEnd/test_deploy_config.py` parses it to check `Config/README.md` and `Config/llamaserve.json`.
     static var help: String {
         var lines = [
             "usage: llamaserve serve [--config FILE] [options]", "",
             "Serves the OpenAI-compatible API. Settings come from Config/llamaserve.json (or --config FILE, or",
-            "LLAMASERVE_CONFIG), then environment variables, then these flags; later sources win.", "",
+            "LLAMASERVE_CONFIG), then environment variables, then these flags; later sources win.",
+            "--print-config prints the resulting settings and where each came from, then exits.", "",
         ]
         for s in settings {
             let shown = s.defaultValue.isEmpty ? "\"\"" : s.defaultValue
-            lines.append("  \(s.flag) VALUE".padding(toLength: 28, withPad: " ", startingAt: 0) + s.help)
-            lines.append(String(repeating: " ", count: 28) + "env \(s.environment), default \(shown)")
+            let form: String
+            let type: String
+            switch s.kind {
+            case .boolean:
+                form = "--[no-]" + s.flag.dropFirst(2)
+                type = "true or false"
+            case .integer(let range):
+                form = s.flag + " N"
+                type = "integer \(range.lowerBound)...\(range.upperBound)"
+            case .string:
+                form = s.flag + " VALUE"
+                type = "string"
+            case .list:
+                form = s.flag + " A,B"
+                type = "list"
+            case .choice(let options):
+                form = s.flag + " VALUE"
+                type = "one of " + options.map { $0.isEmpty ? "\"\"" : $0 }.joined(separator: "|")
+            }
+            lines.append("  \(form)".padding(toLength: 30, withPad: " ", startingAt: 0) + s.help)
+            lines.append(String(repeating: " ", count: 30) + "\(type); env \(s.environment); default \(shown)")
         }
         return lines.joined(separator: "\n")
     }

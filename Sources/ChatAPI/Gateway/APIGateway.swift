@@ -84,9 +84,11 @@ package struct APIGateway: Responder {
         let candidate = Array(header.utf8.dropFirst(7))
         var matched = false
         for key in keys {
-            var difference = UInt8(truncatingIfNeeded: key.count ^ candidate.count) | (key.isEmpty ? 1 : 0)
+            // The whole length difference counts: truncated to a byte, a key repeated until the lengths differ by
+            // a multiple of 256 would match.
+            var difference = (key.count ^ candidate.count) | (key.isEmpty ? 1 : 0)
             for (i, byte) in candidate.enumerated() {
-                difference |= byte ^ (key.isEmpty ? 0 : key[i % key.count])
+                difference |= Int(byte ^ (key.isEmpty ? 0 : key[i % key.count]))
             }
             matched = matched || difference == 0
         }
