@@ -120,12 +120,12 @@ def test_seed_reproduces_sampling(client):
 
 def test_stop_strings_are_cut_and_reported(client):
     messages = [{"role": "user", "content": "Count from 1 to 10, separated by commas."}]
-    full = client.chat.completions.create(model="m", messages=messages, max_tokens=40, temperature=0)
+    full = client.chat.completions.create(model="m", messages=messages, max_tokens=20, temperature=0)
     text = full.choices[0].message.content
     assert "4, 5" in text, text
     # A stop string that spans several tokens ("4, 5") and one inside a token; neither appears in the output.
     for stop in (["4, 5"], "5", ["zzz", ", 3"]):
-        reply = client.chat.completions.create(model="m", messages=messages, max_tokens=40, temperature=0, stop=stop)
+        reply = client.chat.completions.create(model="m", messages=messages, max_tokens=20, temperature=0, stop=stop)
         content = reply.choices[0].message.content
         first = min(text.find(s) for s in ([stop] if isinstance(stop, str) else stop) if s in text)
         assert content == text[:first]
