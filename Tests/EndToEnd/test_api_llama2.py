@@ -135,6 +135,23 @@ def test_completions_keep_the_leading_space_and_add_bos_once(llama2):
     assert ids["usage"]["prompt_tokens"] == 2
 
 
+def test_random_text_streams_exactly_as_it_is_returned(llama2):
+    # A random model over the Llama 2 vocabulary emits byte-fallback tokens and scripts of every kind: the
+    # hardest case for holding back partial characters and stop strings. It decodes fast, so many seeds.
+    from test_api_streaming import check_case
+    cases = [(seed, "Hello", stop, 24, kind) for seed in range(8) for kind in ("chat", "completion")
+             for stop in ([None] if seed % 2 else [["e", "\u0430"]])]
+    failures = {}
+    texts = []
+    for case in cases:
+        problems, text = check_case(llama2, *case)
+        texts.append(text)
+        if problems:
+            failures[repr(case)] = problems
+    assert not failures
+    assert any(any(ord(ch) > 0x7F for ch in t) for t in texts)
+
+
 @pytest.mark.parametrize("stream", [False, True])
 def test_echo_text_offsets_index_the_returned_text(llama2, stream):
     # The BOS the server adds and the dummy-prefix space are not in the echoed text: they take no room in it.
