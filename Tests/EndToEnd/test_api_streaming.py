@@ -9,6 +9,8 @@ import re
 import socket
 import time
 
+import pytest
+
 PROMPTS = [
     "Write one sentence in Chinese about the sea.",
     "Reply with three emoji that describe summer.",
@@ -104,22 +106,29 @@ def running(server):
     return float(re.search(r"^llamaserve_num_requests_running (\S+)$", raw.decode(), re.M).group(1))
 
 
-def test_client_disconnect_stops_generation(start_server):
-    s = start_server(["--ctx-size", "1024", "--parallel", "2"])
+def wait_for(condition, seconds=10):
+    """Polls `condition` until it holds or `seconds` pass (a bound, not a timing assertion)."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_client_disconnect_stops_generation(server, stream):
+    assert wait_for(lambda: running(server) == 0)
     body = json.dumps({"messages": [{"role": "user", "content": "Tell me a very long story."}],
-                       "max_tokens": 900, "ignore_eos": True, "stream": True}).encode()
-    sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
+                       "max_tokens": 1900, "ignore_eos": True, "stream": stream}).encode()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
     sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
-    received = b""
-    while received.count(b"data: ") < 4:
-        chunk = sock.recv(4096)
-        assert chunk, received
-        received += chunk
-    assert running(s) == 1
+    if stream:
+        received = b""
+        while received.count(b"data: ") < 4:
+            chunk = sock.recv(4096)
+            assert chunk, received
+            received += chunk
+    assert wait_for(lambda: running(server) == 1)
     sock.close()
-    # The engine notices between two decode steps; poll the gauge rather than sleep a fixed time.
-    deadline = time.time() + 10
-    while running(s) != 0 and time.time() < deadline:
-        time.sleep(0.05)
-    assert running(s) == 0
+    # The engine notices between two decode steps, long before 1900 tokens are done.
+    assert wait_for(lambda: running(server) == 0)
