@@ -53,7 +53,9 @@ extension InferenceEngine {
                 row += 1
                 if sequence.isFinished { continue }
                 let request = sequence.request
-                if request.wantsPromptLogprobs && !request.promptReported && position + 1 < sequence.promptCount {
+                // `position == count`: a prompt computed again after preemption is not scored twice.
+                if request.wantsPromptLogprobs && !request.promptReported && position + 1 < sequence.promptCount
+                    && position == request.promptLogprobs.count {
                     request.promptLogprobs.append(
                         promptLogprob(logits, token: sequence.tokens[position + 1], alternatives: request.request.promptLogprobs!))
                 }

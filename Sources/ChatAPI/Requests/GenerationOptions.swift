@@ -15,6 +15,9 @@ struct GenerationOptions {
     static let maximumLogitBiasEntries = 300
     /// The most stop strings accepted.
     static let maximumStops = 16
+    /// The longest stop string accepted, in UTF-8 bytes: the engine looks for every stop string after each token
+    /// and holds back up to this many bytes, so a megabyte-long stop string would stall every request.
+    static let maximumStopBytes = 512
 
     static func parse(_ r: RequestObject, limits: APILimits, minimumMaxTokens: Int) throws(APIError) -> GenerationOptions {
         var o = GenerationOptions()
@@ -70,6 +73,9 @@ struct GenerationOptions {
             default: throw .invalid("stop", "stop must be a string or an array of strings, not \(stop.typeName)")
             }
             o.stop.removeAll { $0.isEmpty }
+            if o.stop.contains(where: { $0.utf8.count > maximumStopBytes }) {
+                throw .invalid("stop", "each stop string may be at most \(maximumStopBytes) bytes long")
+            }
         }
         o.stream = try r.bool("stream") ?? false
         if let options = try r.object("stream_options") {

@@ -10,11 +10,10 @@ struct ChatCompletionsResponder {
     func respond(to httpRequest: HTTPRequest) async throws -> HTTPResponse {
         let request = try ChatCompletionRequest.parse(httpRequest.body, limits: service.limits)
         let prompt = try service.template.promptTokens(request.messages, tokenizer: service.tokenizer)
-        let maxTokens = request.options.maxTokens ?? max(0, service.limits.contextLength - prompt.count)
-        if request.options.maxTokens == nil && maxTokens == 0 {
-            throw APIError(InferenceError.contextLengthExceeded(
-                promptTokens: prompt.count, maxTokens: 0, limit: service.limits.contextLength))
-        }
+        let limit = service.limits.contextLength
+        // Without max_tokens a reply may fill the context; a prompt that leaves no room for one token is refused.
+        let maxTokens = request.options.maxTokens ?? max(1, limit - prompt.count)
+        try checkContextLength(promptTokens: prompt.count, maxTokens: maxTokens, limit: limit, promptField: "messages")
         let generation = GenerationRequest(
             prompt: prompt, sampling: request.options.sampling, maxTokens: maxTokens, stop: request.options.stop,
             ignoresEndOfGeneration: request.options.ignoresEndOfGeneration, choices: request.options.choices,

@@ -14,42 +14,59 @@ struct CompletionsResponder {
         var reason: FinishReason = .length
     }
 
+    /// One prompt as the engine sees it, and the text `echo` returns for it.
+    struct Prompt {
+        var tokens: [TokenID]
+        var text: String
+        /// Whether the server put a BOS before the text's tokens: it is not part of the echoed text.
+        var addedBOS: Bool
+    }
+
     func respond(to httpRequest: HTTPRequest) async throws -> HTTPResponse {
         let request = try CompletionRequest.parse(httpRequest.body, limits: service.limits)
         let tokenizer = service.tokenizer
-        var prompts: [(tokens: [TokenID], text: String)] = []
+        var prompts: [Prompt] = []
         for prompt in request.prompts {
             switch prompt {
             case .text(let text):
+                guard !text.isEmpty else { throw APIError.invalid("prompt", "the prompt is empty") }
                 // As llama.cpp's /completion: special-token text is parsed, BOS follows the vocabulary.
                 let tokens = tokenizer.encode(text, addSpecial: true, parseSpecial: true)
                 guard !tokens.isEmpty else { throw APIError.invalid("prompt", "the prompt is empty") }
-                prompts.append((tokens, text))
+                let bos = tokenizer.vocabulary.specialTokens.beginOfSequence
+                let addedBOS = tokenizer.vocabulary.addsBOS && bos != nil && tokens.first == bos
+                    && tokenizer.encode(text, addSpecial: false, parseSpecial: true).first != bos
+                prompts.append(Prompt(tokens: tokens, text: text, addedBOS: addedBOS))
             case .tokens(let tokens):
                 guard !tokens.isEmpty else { throw APIError.invalid("prompt", "a token prompt must not be empty") }
-                prompts.append((tokens, tokenizer.decode(tokens, removeSpecial: false, unparseSpecial: true)))
+                let text = tokenizer.decode(tokens, removeSpecial: false, unparseSpecial: true)
+                prompts.append(Prompt(tokens: tokens, text: text, addedBOS: false))
             }
         }
         let wantsPromptLogprobs = request.echo && request.logprobs != nil
-        var streams: [AsyncThrowingStream<GenerationEvent, any Error>] = []
+        let limit = service.limits.contextLength
+        var generations: [GenerationRequest] = []
         for prompt in prompts {
-            let maxTokens = request.options.maxTokens ?? min(16, max(0, service.limits.contextLength - prompt.tokens.count))
-            let generation = GenerationRequest(
+            let maxTokens = request.options.maxTokens ?? min(16, max(0, limit - prompt.tokens.count))
+            try checkContextLength(promptTokens: prompt.tokens.count, maxTokens: maxTokens, limit: limit, promptField: "prompt")
+            generations.append(GenerationRequest(
                 prompt: prompt.tokens, sampling: request.options.sampling, maxTokens: maxTokens,
                 stop: request.options.stop, ignoresEndOfGeneration: request.options.ignoresEndOfGeneration,
-                choices: request.options.choices, promptLogprobs: wantsPromptLogprobs ? request.logprobs : nil)
-            streams.append(try await submit(generation, to: service.generator))
+                choices: request.options.choices, promptLogprobs: wantsPromptLogprobs ? request.logprobs : nil))
         }
+        // Every prompt is checked before any is submitted, so a bad second prompt leaves no orphaned work.
+        var streams: [AsyncThrowingStream<GenerationEvent, any Error>] = []
+        for generation in generations { streams.append(try await submit(generation, to: service.generator)) }
         let id = APIService.responseID("cmpl-")
         if request.options.stream {
-            return stream(merge(streams), request: request, prompts: prompts.map(\.text), id: id)
+            return stream(merge(streams), request: request, prompts: prompts, id: id)
         }
         return try await complete(merge(streams), request: request, prompts: prompts, id: id)
     }
 
     private func complete(
         _ events: AsyncThrowingStream<(Int, GenerationEvent), any Error>, request: CompletionRequest,
-        prompts: [(tokens: [TokenID], text: String)], id: String
+        prompts: [Prompt], id: String
     ) async throws -> HTTPResponse {
         let n = request.options.choices
         var choices = [Choice](repeating: Choice(), count: prompts.count * n)
@@ -85,10 +102,10 @@ struct CompletionsResponder {
             w.key("text"); w.string(request.echo ? prompt.text + choice.text : choice.text); w.raw(",")
             w.key("logprobs")
             if let alternatives = request.logprobs {
-                legacyLogprobs(
-                    choice, prompt: request.echo ? prompt.tokens : nil, promptLogprobs: promptLogprobs[i / n],
-                    alternatives: alternatives
-                ).write(into: &w)
+                var logprobs = LegacyLogprobs(tokenizer: service.tokenizer, alternatives: alternatives)
+                if request.echo { logprobs.appendPrompt(prompt, logprobs: promptLogprobs[i / n]) }
+                logprobs.appendGenerated(choice.tokens)
+                logprobs.write(into: &w)
             } else {
                 w.null()
             }
@@ -100,35 +117,8 @@ struct CompletionsResponder {
         return .json(w.string)
     }
 
-    /// The legacy logprobs of a choice: the prompt's tokens first when echoing (the first without a value), then
-    /// the generated ones.
-    private func legacyLogprobs(
-        _ choice: Choice, prompt: [TokenID]?, promptLogprobs: [PromptTokenLogprob]?, alternatives: Int
-    ) -> LegacyLogprobs {
-        let tokenizer = service.tokenizer
-        func piece(_ token: TokenID) -> String { String(decoding: tokenizer.piece(for: token), as: UTF8.self) }
-        var result = LegacyLogprobs()
-        if let prompt {
-            for (i, token) in prompt.enumerated() {
-                if i == 0 {
-                    result.append(piece(token), logprob: nil, alternatives: nil)
-                } else if let entry = promptLogprobs?[i - 1] {
-                    result.append(
-                        piece(token), logprob: entry.logprob,
-                        alternatives: entry.topLogprobs.map { (piece($0.token), $0.logprob) })
-                }
-            }
-        }
-        for token in choice.tokens {
-            result.append(
-                piece(token.token), logprob: token.logprob,
-                alternatives: token.topLogprobs.prefix(alternatives).map { (piece($0.token), $0.logprob) })
-        }
-        return result
-    }
-
     private func stream(
-        _ events: AsyncThrowingStream<(Int, GenerationEvent), any Error>, request: CompletionRequest, prompts: [String],
+        _ events: AsyncThrowingStream<(Int, GenerationEvent), any Error>, request: CompletionRequest, prompts: [Prompt],
         id: String
     ) -> HTTPResponse {
         let service = self.service
@@ -139,6 +129,11 @@ struct CompletionsResponder {
             defer { pinger.cancel() }
             var usage = UsageTracker()
             let created = ContinuousClock.unixTime
+            // One per choice: the offsets of a choice's tokens run on from chunk to chunk.
+            var logprobs = request.logprobs.map { alternatives in
+                [LegacyLogprobs](repeating: LegacyLogprobs(tokenizer: service.tokenizer, alternatives: alternatives),
+                                 count: prompts.count * n)
+            }
             func chunk(index: Int, text: String, finish: FinishReason?) -> String {
                 var w = JSONWriter()
                 w.raw("{"); w.key("id"); w.string(id); w.raw(",")
@@ -146,23 +141,32 @@ struct CompletionsResponder {
                 w.key("created"); w.number(created); w.raw(",")
                 w.key("model"); w.string(service.modelName); w.raw(",")
                 w.key("choices"); w.raw("[{"); w.key("index"); w.number(index); w.raw(",")
-                w.key("text"); w.string(text); w.raw(","); w.key("logprobs"); w.null(); w.raw(",")
-                w.key("finish_reason"); if let finish { w.string(finish.openAIValue) } else { w.null() }
+                w.key("text"); w.string(text); w.raw(","); w.key("logprobs")
+                if finish == nil, logprobs?[index].isEmpty == false {
+                    logprobs![index].write(into: &w)
+                    logprobs![index].removeEntries()
+                } else {
+                    w.null()
+                }
+                w.raw(","); w.key("finish_reason"); if let finish { w.string(finish.openAIValue) } else { w.null() }
                 w.raw("}]")
                 if request.options.includeUsage { w.raw(","); w.key("usage"); w.null() }
                 w.raw("}")
                 return w.string
             }
-            if request.echo {
-                for (p, text) in prompts.enumerated() {
-                    for c in 0..<n { try await sse.send(json: chunk(index: p * n + c, text: text, finish: nil)) }
-                }
-            }
             do {
                 for try await (p, event) in events {
                     usage.record(event)
                     switch event {
-                    case .output(let c, let text, _) where !text.isEmpty:
+                    case .promptProcessed(_, _, let promptLogprobs) where request.echo:
+                        // The echo goes first, with the prompt's log-probabilities once the engine has them.
+                        for c in 0..<n {
+                            logprobs?[p * n + c].appendPrompt(prompts[p], logprobs: promptLogprobs)
+                            try await sse.send(json: chunk(index: p * n + c, text: prompts[p].text, finish: nil))
+                        }
+                    case .output(let c, let text, let tokens):
+                        logprobs?[p * n + c].appendGenerated(tokens)
+                        guard !text.isEmpty || logprobs?[p * n + c].isEmpty == false else { continue }
                         try await sse.send(json: chunk(index: p * n + c, text: text, finish: nil))
                     case .finished(let c, let reason, _):
                         try await sse.send(json: chunk(index: p * n + c, text: "", finish: reason))

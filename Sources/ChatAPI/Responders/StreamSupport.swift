@@ -96,6 +96,15 @@ struct UsageTracker {
     }
 }
 
+/// Refuses a request whose prompt and `max_tokens` together do not fit the context, before the engine sees it,
+/// naming the field to change: the prompt when it alone fills the context, `max_tokens` otherwise.
+func checkContextLength(promptTokens: Int, maxTokens: Int, limit: Int, promptField: String) throws(APIError) {
+    guard promptTokens + maxTokens > limit else { return }
+    var error = APIError(InferenceError.contextLengthExceeded(promptTokens: promptTokens, maxTokens: maxTokens, limit: limit))
+    error.param = promptTokens >= limit ? promptField : "max_tokens"
+    throw error
+}
+
 /// Submits to the engine, turning its refusals into API errors.
 func submit(_ request: GenerationRequest, to generator: any TextGenerator) async throws(APIError) -> AsyncThrowingStream<GenerationEvent, any Error> {
     do {
