@@ -189,7 +189,7 @@ def test_body_over_the_limit_is_413(start_server):
     # The server answers as soon as it reads Content-Length and then closes, so send only the start of the body
     # (a client still writing the rest could see the connection reset instead of the answer).
     sock = socket.create_connection(("127.0.0.1", s.port), timeout=60)
-    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                  + f"Content-Length: {(1 << 20) + 1}\r\n\r\n".encode() + b'{"messages": [')
     response = b""
     while chunk := sock.recv(65536):

@@ -120,7 +120,7 @@ def test_client_disconnect_stops_generation(server, stream):
     body = json.dumps({"messages": [{"role": "user", "content": "Tell me a very long story."}],
                        "max_tokens": 1900, "ignore_eos": True, "stream": stream}).encode()
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=60)
-    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+    sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                  + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
     if stream:
         received = b""
