@@ -23,12 +23,15 @@ package final class APIService: Sendable {
     package let created: Int
     /// Called once per finished generation with its timings and token counts (metrics, access log).
     package let observer: (@Sendable (GenerationRecord) -> Void)?
+    /// What to do with chats longer than the context.
+    package let contextPolicy: ContextPolicy
 
     package init(
         generator: any TextGenerator, tokenizer: any Tokenizer, template: any ChatTemplate, modelTemplate: String?,
         modelName: String, limits: APILimits, pingInterval: Duration = .seconds(10),
-        observer: (@Sendable (GenerationRecord) -> Void)? = nil
+        contextPolicy: ContextPolicy = .error, observer: (@Sendable (GenerationRecord) -> Void)? = nil
     ) {
+        self.contextPolicy = contextPolicy
         self.generator = generator
         self.tokenizer = tokenizer
         self.template = template

@@ -97,6 +97,7 @@ enum ServeCommand {
                 limits: APILimits(contextLength: contextLength, vocabularySize: model.model.hyperparameters.vocabularySize,
                                   maxChoices: config.integer("max_choices")),
                 pingInterval: .seconds(config.integer("sse_ping_interval")),
+                contextPolicy: ContextPolicy(rawValue: config.string("context_policy")) ?? .error,
                 observer: { metrics.record($0) })
             state.set(.ready(service))
             log.event(ModelSummary(file: model.file, model: model.model).startupLine

@@ -29,6 +29,7 @@ struct ServerConfiguration {
         .init(key: "queue_timeout", kind: .integer(1...86_400), defaultValue: "300", help: "seconds a request may wait in the queue"),
         .init(key: "max_choices", kind: .integer(1...64), defaultValue: "8", help: "largest n a request may ask for"),
         .init(key: "chat_template", kind: .choice(["", "llama2", "chatml", "llama3", "mistral", "zephyr"]), defaultValue: "", help: "chat template (empty: recognised from the model)"),
+        .init(key: "context_policy", kind: .choice(["error", "truncate"]), defaultValue: "error", help: "when a chat does not fit the context: answer context_length_exceeded, or drop the oldest turns (keeping the system prompt and the last user message)"),
         .init(key: "allow_special_tags", kind: .boolean, defaultValue: "false", help: "allow [INST], <<SYS>> and friends inside Llama 2 chat messages"),
         .init(key: "api_key", kind: .list, defaultValue: "", help: "API keys accepted as 'Authorization: Bearer KEY' (comma-separated; empty: no auth)"),
         .init(key: "api_key_file", kind: .string, defaultValue: "", help: "file with one API key per line"),

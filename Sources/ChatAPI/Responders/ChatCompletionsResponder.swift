@@ -9,8 +9,12 @@ struct ChatCompletionsResponder {
 
     func respond(to httpRequest: HTTPRequest) async throws -> HTTPResponse {
         let request = try ChatCompletionRequest.parse(httpRequest.body, limits: service.limits)
-        let prompt = try service.template.promptTokens(request.messages, tokenizer: service.tokenizer)
         let limit = service.limits.contextLength
+        // Under the truncate policy, leave room for the requested reply (or a quarter of the context).
+        let reserve = request.options.maxTokens ?? max(1, limit / 4)
+        let prompt = try service.template.fitted(
+            request.messages, tokenizer: service.tokenizer, policy: service.contextPolicy, limit: limit, reserve: reserve
+        ).tokens
         // Without max_tokens a reply may fill the context; a prompt that leaves no room for one token is refused.
         let maxTokens = request.options.maxTokens ?? max(1, limit - prompt.count)
         try checkContextLength(promptTokens: prompt.count, maxTokens: maxTokens, limit: limit, promptField: "messages")
