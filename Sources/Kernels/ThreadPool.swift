@@ -101,26 +101,41 @@ package final class ThreadPool: @unchecked Sendable {
                 pthread_mutex_unlock(&mutex)
             }
             escapable(0)
-            while pending.load(ordering: .acquiring) > 0 {}
+            var spins = 0
+            while pending.load(ordering: .acquiring) > 0 {
+                // A worker that has not woken yet may be waiting for this core: let it run.
+                spins += 1
+                if spins % 256 == 0 { sched_yield() }
+            }
             job = nil
         }
     }
 
     /// Splits `0..<count` into contiguous chunks, one per thread, each a multiple of `granule` long except the
     /// last, and runs `body(chunk, worker)` on each non-empty chunk.
+    ///
+    /// Chunks are handed out dynamically (a shared counter), about four per thread, so a thread that runs late or
+    /// slow (another process on its core) does less of the work instead of holding everyone up. Which thread
+    /// computes a chunk never changes its result.
     package func parallelFor(_ count: Int, granule: Int = 1, _ body: (Range<Int>, Int) -> Void) {
-        let chunks = (count + granule - 1) / granule
-        if threadCount == 1 || chunks <= 1 {
+        let units = (count + granule - 1) / granule
+        if threadCount == 1 || units <= 1 {
             if count > 0 { body(0..<count, 0) }
             return
         }
+        let unitsPerChunk = max(1, units / (threadCount * 4))
+        let chunk = unitsPerChunk * granule
+        nextChunk.store(0, ordering: .relaxed)
         run { worker in
-            let first = chunks * worker / threadCount
-            let last = chunks * (worker + 1) / threadCount
-            let range = min(count, first * granule)..<min(count, last * granule)
-            if !range.isEmpty { body(range, worker) }
+            while true {
+                let start = nextChunk.add(chunk, ordering: .relaxed).oldValue
+                if start >= count { return }
+                body(start..<min(count, start + chunk), worker)
+            }
         }
     }
+
+    private let nextChunk = Atomic<Int>(0)
 
     private func workerLoop(index: Int) {
         // Generation 0 is the pool's state before any job; a worker that starts late must still run job 1.
