@@ -64,7 +64,7 @@ import TestSupport
     /// Activations within this fraction of their block's maximum from a rounding boundary (and block scales within
     /// this relative distance of a binary16 boundary) count as ambiguous: well above our float32 error there.
     static let ambiguityTolerance = 1e-5
-    /// At most this many ambiguous roundings may be resolved to reach agreement (measured: 0 or 1).
+    /// At most this many ambiguous roundings may be resolved to reach agreement (measured: 0 to 2).
     static let maximumFlips = 3
     /// The bound for the comparisons that rounding flips make unresolvable (measured up to 1.2e-2).
     static let unresolvedBound = 3e-2

@@ -280,25 +280,26 @@ def ambiguity(m, tokens, options, tolerance, ours=None):
     times. The result ("matched") is the reference for the picked resolution of the ambiguous roundings — as
     valid a reference as the unflipped one — and how many flips it took.
     """
-    def flip_run(flips):
+    def flip_run(flips, tolerance=0.0):
         overrides = {}
         for site, kind, index, other in flips:
             overrides.setdefault(site, []).append((kind, index, other))
-        return forward(m, tokens, options, ActivationRounding(overrides=overrides))
+        rounding = ActivationRounding(tolerance=tolerance, overrides=overrides)
+        return forward(m, tokens, options, rounding), rounding.ambiguous
 
-    rounding = ActivationRounding(tolerance=tolerance)
-    base = forward(m, tokens, options, rounding)
-    candidates = rounding.ambiguous
-    changes = [flip_run([c]) - base for c in candidates]
+    base, candidates = flip_run([], tolerance)
+    changes = [flip_run([c])[0] - base for c in candidates]
     result = {"tolerance": tolerance, "count": len(changes),
               "largest": float(max((np.abs(c).max() for c in changes), default=0.0))}
     if ours is None:
         return base, result
 
+    # A flip upstream moves the activations downstream, which can make other roundings ambiguous that were not
+    # before; so after each accepted set of flips the candidates are found again in the flipped forward pass.
     current, chosen = base, []
     for _ in range(4):
         residual = ours - current
-        picked = list(chosen)
+        picked = []
         while True:
             norm = float(residual @ residual)
             best, best_norm = None, norm
@@ -313,13 +314,17 @@ def ambiguity(m, tokens, options, tolerance, ours=None):
                 break
             picked.append(best)
             residual = residual - changes[best]
-        if picked == chosen:
+        if not picked:
             break
-        trial = flip_run([candidates[i] for i in picked])
+        flips = chosen + [candidates[i] for i in picked]
+        trial, ambiguous = flip_run(flips, tolerance)
         if np.abs(ours - trial).max() >= np.abs(ours - current).max():
             break
-        current, chosen = trial, picked
-    result["matched"] = {"flips": [list(candidates[i]) for i in chosen], "logits": [float(v) for v in current]}
+        current, chosen = trial, flips
+        taken = {(site, kind, index) for site, kind, index, _ in chosen}
+        candidates = [c for c in ambiguous if (c[0], c[1], c[2]) not in taken]
+        changes = [flip_run(chosen + [c])[0] - current for c in candidates]
+    result["matched"] = {"flips": [list(c) for c in chosen], "logits": [float(v) for v in current]}
     return base, result
 
 
