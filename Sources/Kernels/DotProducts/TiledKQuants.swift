@@ -27,8 +27,9 @@ struct UnpackedKRow {
             low[i] = values[i]
             high[i] = values[16 &+ i]
         }
-        p.storeBytes(of: laneOrder(low), as: SIMD16<Int16>.self)
-        p.storeBytes(of: laneOrder(high), toByteOffset: 32, as: SIMD16<Int16>.self)
+        let (foldedA, foldedB) = fold(low, high)
+        p.storeBytes(of: foldedA, as: SIMD16<Int16>.self)
+        p.storeBytes(of: foldedB, toByteOffset: 32, as: SIMD16<Int16>.self)
         p.storeBytes(of: d, toByteOffset: 64, as: Float.self)
         p.storeBytes(of: dmin, toByteOffset: 68, as: Float.self)
         p.storeBytes(of: a, toByteOffset: 72, as: Int32.self)
@@ -113,20 +114,17 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
     }
 }
 
-/// The exact integer dot products of a block's two 16-element halves.
+/// The exact integer dot products of a block's two 16-element halves. In the folded order elements 0–15 are
+/// lanes 0–3 and elements 16–31 lanes 4–7.
 @inline(__always)
 func halfDots(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer) -> (Int32, Int32) {
-    let p0 = w.load(as: SIMD16<Int16>.self) &* a.loadUnaligned(as: SIMD16<Int16>.self)
-    let p1 = w.load(fromByteOffset: 32, as: SIMD16<Int16>.self) &* a.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self)
-    // Products fit Int16 (|w| ≤ 63, |a| ≤ 127); their sums need 32 bits.
-    return (horizontalSum(widen(p0.lowHalf) &+ widen(p0.highHalf)), horizontalSum(widen(p1.lowHalf) &+ widen(p1.highHalf)))
-}
-
-@inline(__always)
-func horizontalSum(_ v: SIMD8<Int32>) -> Int32 {
-    let four = v.lowHalf &+ v.highHalf
-    let two = four.lowHalf &+ four.highHalf
-    return two[0] &+ two[1]
+    let pA = w.load(as: SIMD16<Int16>.self) &* a.loadUnaligned(as: SIMD16<Int16>.self)
+    let pB = w.load(fromByteOffset: 32, as: SIMD16<Int16>.self) &* a.loadUnaligned(fromByteOffset: 32, as: SIMD16<Int16>.self)
+    // |w| ≤ 63 and |a| ≤ 127: a lane of four products (≤ 32004) still fits Int16; the half sums need 32 bits.
+    let lanes = widen(foldedLanes(pA, pB))
+    let low = lanes.lowHalf
+    let high = lanes.highHalf
+    return ((low[0] &+ low[1]) &+ (low[2] &+ low[3]), (high[0] &+ high[1]) &+ (high[2] &+ high[3]))
 }
 
 /// One token · an unpacked K-quant row: the float terms of the one-token kernel, block by block.

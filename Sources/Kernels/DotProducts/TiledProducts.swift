@@ -1,24 +1,33 @@
 // The multi-token path for the 32-element block formats: each weight row is unpacked once (to Int16 in lane
 // order, with its block scales) and reused for every token of the tile, and the activations come pre-widened in
-// the same order (`Q8Activations.lanes`). The four products of a ggml lane then sit four apart and add with two
-// vertical adds instead of horizontal ones. Lane sums, scale products and the float accumulation are exactly
+// the same order (`Q8Activations.lanes`, see `fold`). The four products of a ggml lane then add with vertical
+// adds instead of horizontal ones. Lane sums, scale products and the float accumulation are exactly
 // those of the single-token kernels, so a token's result does not depend on which path computed it.
 
-/// Reorders 16 bytes so that position 4j + k holds byte 4k + j (a 4×4 transpose).
+/// The folded order of a 32-element block given as its two natural halves (elements 0–15 and 16–31): returns
+/// (A, B) with A[j] = e(4j), A[8+j] = e(4j+1), B[j] = e(4j+2), B[8+j] = e(4j+3) for ggml lane j = 0…7. A lane's
+/// four products then sit at positions j and 8+j of A and B, so `(A·a + B·b)` folded once (low half + high half)
+/// gives all eight lane sums with vertical adds only.
 @inline(__always)
-func laneOrder(_ v: SIMD16<UInt8>) -> SIMD16<UInt8> {
-    SIMD16<UInt8>(v[0], v[4], v[8], v[12], v[1], v[5], v[9], v[13], v[2], v[6], v[10], v[14], v[3], v[7], v[11], v[15])
+func fold(_ low: SIMD16<UInt8>, _ high: SIMD16<UInt8>) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
+    (SIMD16<UInt8>(low[0], low[4], low[8], low[12], high[0], high[4], high[8], high[12],
+                   low[1], low[5], low[9], low[13], high[1], high[5], high[9], high[13]),
+     SIMD16<UInt8>(low[2], low[6], low[10], low[14], high[2], high[6], high[10], high[14],
+                   low[3], low[7], low[11], low[15], high[3], high[7], high[11], high[15]))
 }
 
 @inline(__always)
-func laneOrder(_ v: SIMD16<Int16>) -> SIMD16<Int16> {
-    SIMD16<Int16>(v[0], v[4], v[8], v[12], v[1], v[5], v[9], v[13], v[2], v[6], v[10], v[14], v[3], v[7], v[11], v[15])
+func fold(_ low: SIMD16<Int16>, _ high: SIMD16<Int16>) -> (SIMD16<Int16>, SIMD16<Int16>) {
+    (SIMD16<Int16>(low[0], low[4], low[8], low[12], high[0], high[4], high[8], high[12],
+                   low[1], low[5], low[9], low[13], high[1], high[5], high[9], high[13]),
+     SIMD16<Int16>(low[2], low[6], low[10], low[14], high[2], high[6], high[10], high[14],
+                   low[3], low[7], low[11], low[15], high[3], high[7], high[11], high[15]))
 }
 
-/// Sums a lane-ordered product half into its four lanes.
+/// The eight lane sums of a folded block's products, in Int16 (narrow weights: every partial sum fits).
 @inline(__always)
-func laneSums(_ p: SIMD16<Int16>) -> SIMD4<Int16> {
-    let s = p.lowHalf &+ p.highHalf
+func foldedLanes(_ pA: SIMD16<Int16>, _ pB: SIMD16<Int16>) -> SIMD8<Int16> {
+    let s = pA &+ pB
     return s.lowHalf &+ s.highHalf
 }
 
@@ -57,33 +66,34 @@ func unpack(_ format: WeightFormat, row: UnsafeRawPointer, blocks: Int, into out
         let block = row + b &* format.blockByteCount
         switch format {
         case .q4_0:
-            let bytes = laneOrder((block + 2).loadUnaligned(as: SIMD16<UInt8>.self))
+            let bytes = (block + 2).loadUnaligned(as: SIMD16<UInt8>.self)
+            let (a, c) = fold(bytes & 0x0F, bytes &>> 4)
             let eight = SIMD16<Int16>(repeating: 8)
-            out.store(widen(bytes & 0x0F) &- eight, widen(bytes &>> 4) &- eight, block: b)
+            out.store(widen(a) &- eight, widen(c) &- eight, block: b)
             out.scales[b] = scale(block, 0)
         case .q4_1:
-            let bytes = laneOrder((block + 4).loadUnaligned(as: SIMD16<UInt8>.self))
-            out.store(widen(bytes & 0x0F), widen(bytes &>> 4), block: b)
+            let bytes = (block + 4).loadUnaligned(as: SIMD16<UInt8>.self)
+            let (a, c) = fold(bytes & 0x0F, bytes &>> 4)
+            out.store(widen(a), widen(c), block: b)
             out.scales[b] = scale(block, 0)
             out.minimums[b] = scale(block, 2)
         case .q5_0, .q5_1:
             let hasMinimum = format == .q5_1
             let qh = block.loadUnaligned(fromByteOffset: hasMinimum ? 4 : 2, as: UInt32.self).littleEndian
             let (bitsLow, bitsHigh) = fifthBits(qh)
-            let bytes = laneOrder((block + (hasMinimum ? 8 : 6)).loadUnaligned(as: SIMD16<UInt8>.self))
-            var low = widen(bytes & 0x0F) | laneOrder(bitsLow)
-            var high = widen(bytes &>> 4) | laneOrder(bitsHigh)
+            let bytes = (block + (hasMinimum ? 8 : 6)).loadUnaligned(as: SIMD16<UInt8>.self)
+            var (a, c) = fold(widen(bytes & 0x0F) | bitsLow, widen(bytes &>> 4) | bitsHigh)
             if !hasMinimum {
-                low = low &- 16
-                high = high &- 16
+                a = a &- 16
+                c = c &- 16
             }
-            out.store(low, high, block: b)
+            out.store(a, c, block: b)
             out.scales[b] = scale(block, 0)
             if hasMinimum { out.minimums[b] = scale(block, 2) }
         case .q8_0:
-            let low = laneOrder(unsafeBitCast((block + 2).loadUnaligned(as: SIMD16<Int8>.self), to: SIMD16<UInt8>.self))
-            let high = laneOrder(unsafeBitCast((block + 18).loadUnaligned(as: SIMD16<Int8>.self), to: SIMD16<UInt8>.self))
-            out.store(widen(unsafeBitCast(low, to: SIMD16<Int8>.self)), widen(unsafeBitCast(high, to: SIMD16<Int8>.self)), block: b)
+            let (a, c) = fold(
+                widen((block + 2).loadUnaligned(as: SIMD16<Int8>.self)), widen((block + 18).loadUnaligned(as: SIMD16<Int8>.self)))
+            out.store(a, c, block: b)
             out.scales[b] = scale(block, 0)
         default:
             preconditionFailure("no tiled kernel for \(format)")
@@ -102,13 +112,13 @@ enum TiledKind {
 }
 
 @inline(__always)
-func tiledLanes(_ p0: SIMD16<Int16>, _ p1: SIMD16<Int16>, wide: Bool) -> SIMD8<Float> {
+func tiledLanes(_ pA: SIMD16<Int16>, _ pB: SIMD16<Int16>, wide: Bool) -> SIMD8<Float> {
     if wide {
-        let s0 = widen(p0.lowHalf &+ p0.highHalf)
-        let s1 = widen(p1.lowHalf &+ p1.highHalf)
-        return SIMD8<Float>(SIMD8<Int32>(lowHalf: s0.lowHalf &+ s0.highHalf, highHalf: s1.lowHalf &+ s1.highHalf))
+        // 8-bit weights: a product pair still fits Int16 (|2 · 128 · 127| < 2¹⁵), a lane of four does not.
+        let s = pA &+ pB
+        return SIMD8<Float>(widen(s.lowHalf) &+ widen(s.highHalf))
     }
-    return SIMD8<Float>(widen(SIMD8<Int16>(lowHalf: laneSums(p0), highHalf: laneSums(p1))))
+    return SIMD8<Float>(widen(foldedLanes(pA, pB)))
 }
 
 /// An unpacked row · two tokens' lane-ordered activations at once: two independent accumulation chains that

@@ -7,7 +7,7 @@
 /// blockSums[row * blocks + b]              Float, binary16(max|x| / 127 · Σq)   (ggml's Q8_1 `s`)
 /// sums[row * 2 * blocks + 2b + {0,1}]      Int16, Σ q over each 16-element half (offset and min terms)
 /// lanes[row * rowLength + 32b ..< +32]    Int16, q widened and reordered for the tiled kernels (see
-///                                          `laneOrder`): the multi-token path reads these
+///                                          `fold`): the multi-token path reads these
 /// ```
 /// Quantizing once per matrix input and reusing it for every weight row (and for Q, K and V, which share an
 /// input) is what makes the integer kernels cheaper than dequantizing weights. The rounding follows ggml's x86
@@ -103,13 +103,12 @@ private func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
     unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
 }
 
-/// Writes a block's 32 quants widened to Int16 in lane order: within each 16-element half, position 4j + k holds
-/// element 4k + j, so the four products that ggml sums into lane k sit four apart and add vertically.
+/// Writes a block's 32 quants widened to Int16 in the folded order of the tiled kernels (see `fold`).
 @inline(__always)
 func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int16>) {
-    for half in 0..<2 {
-        for j in 0..<4 {
-            for k in 0..<4 { out[half &* 16 &+ 4 &* j &+ k] = Int16(q[half &* 16 &+ 4 &* k &+ j]) }
-        }
-    }
+    let raw = UnsafeRawPointer(q)
+    let (a, b) = fold(widen(raw.loadUnaligned(as: SIMD16<Int8>.self)), widen(raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)))
+    let o = UnsafeMutableRawPointer(out)
+    o.storeBytes(of: a, as: SIMD16<Int16>.self)
+    o.storeBytes(of: b, toByteOffset: 32, as: SIMD16<Int16>.self)
 }
