@@ -68,30 +68,41 @@ private func quantizeBlock(
 ) {
     // Safe because callers pass pointers to whole 32-element blocks.
     let raw = UnsafeRawPointer(x)
-    var amax = SIMD8<Float>()
+    // The maximum magnitude on the bit patterns: for floats without sign bit the integer order is the float
+    // order, and integer max vectorizes (a float compare loop did not). A NaN or infinity wins and makes the
+    // maximum non-finite, handled below.
+    var amax = SIMD8<Int32>()
     for i in 0..<4 {
-        let v = magnitude(raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self))
-        // Element-wise, not `pointwiseMax` (an out-of-line generic call); a NaN never replaces the maximum.
-        for l in 0..<8 where v[l] > amax[l] { amax[l] = v[l] }
+        let bits = unsafeBitCast(raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self), to: SIMD8<Int32>.self)
+            & 0x7FFF_FFFF
+        for l in 0..<8 { amax[l] = Swift.max(amax[l], bits[l]) }
     }
-    var maximum: Float = 0
-    for l in 0..<8 where amax[l] > maximum { maximum = amax[l] }
+    var maximumBits: Int32 = 0
+    for l in 0..<8 { maximumBits = Swift.max(maximumBits, amax[l]) }
+    let maximum = Float(bitPattern: UInt32(maximumBits))
     let d = maximum / 127
     // A non-finite activation (only possible from a corrupt model) must not trap the conversion below: the block
     // quantizes to zeros and keeps the non-finite scale, so the result stays visibly wrong instead of crashing.
     let inverse: Float = maximum == 0 || !maximum.isFinite ? 0 : 127 / maximum
     scale.pointee = Float(Float16(d))
+    // Round half to even by adding 1.5·2^23: for |v| ≤ 2^22 the sum's low mantissa bits are then round(v), so
+    // the integer is the bit pattern minus the constant's. The clamp keeps NaN products (0 · NaN) in range.
+    let magic = SIMD8<Float>(repeating: 0x1.8p23)
+    let magicBits = Int32(bitPattern: Float(0x1.8p23).bitPattern)
+    let factor = SIMD8<Float>(repeating: inverse)
+    var halves = (SIMD8<Int32>(), SIMD8<Int32>())
+    for i in 0..<4 {
+        let v = raw.loadUnaligned(fromByteOffset: i &* 32, as: SIMD8<Float>.self) * factor
+        var q = unsafeBitCast(v + magic, to: SIMD8<Int32>.self) &- magicBits
+        for l in 0..<8 { q[l] = Swift.max(-127, Swift.min(127, q[l])) }
+        for l in 0..<8 { quants[i &* 8 &+ l] = Int8(truncatingIfNeeded: q[l]) }
+        if i < 2 { halves.0 &+= q } else { halves.1 &+= q }
+    }
     var lowSum: Int32 = 0
     var highSum: Int32 = 0
-    for i in 0..<32 {
-        // Round half to even by adding and subtracting 1.5·2^23 (exact for |v| ≤ 127, and vectorizable, unlike
-        // `rounded(.toNearestOrEven)`). The clamp is for NaN inputs (max/min return the non-NaN operand), so
-        // the conversion never traps.
-        let v = x[i] * inverse
-        let r = (v + 0x1.8p23) - 0x1.8p23
-        let q = Int8(Swift.max(-127, Swift.min(127, r)))
-        quants[i] = q
-        if i < 16 { lowSum &+= Int32(q) } else { highSum &+= Int32(q) }
+    for l in 0..<8 {
+        lowSum &+= halves.0[l]
+        highSum &+= halves.1[l]
     }
     sums[0] = Int16(lowSum)
     sums[1] = Int16(highSum)
