@@ -24,6 +24,45 @@ func fold(_ low: SIMD16<Int16>, _ high: SIMD16<Int16>) -> (SIMD16<Int16>, SIMD16
                    low[3], low[7], low[11], low[15], high[3], high[7], high[11], high[15]))
 }
 
+/// The folded order for the 4-bit formats straight from a block's 16 packed bytes (byte i holds element i in its
+/// low nibble and element 16 + i in its high nibble), as Int16 nibbles.
+///
+/// In the folded order A holds nibble k of the 16-bit word 2j at position 4k + j and B the same of word 2j + 1
+/// (a lane's four elements are the four nibbles of two bytes). So each is one 16-bit shuffle of the words, then
+/// a multiply that moves nibble k to the top and one shift right by 12; shifts per element do not exist on AVX2
+/// and the element-wise form compiled to byte-by-byte loads.
+@inline(__always)
+func foldNibbles(_ bytes: SIMD16<UInt8>) -> (SIMD16<Int16>, SIMD16<Int16>) {
+    let h = unsafeBitCast(bytes, to: SIMD8<UInt16>.self)
+    let even = SIMD16<UInt16>(h[0], h[2], h[4], h[6], h[0], h[2], h[4], h[6], h[0], h[2], h[4], h[6], h[0], h[2], h[4], h[6])
+    let odd = SIMD16<UInt16>(h[1], h[3], h[5], h[7], h[1], h[3], h[5], h[7], h[1], h[3], h[5], h[7], h[1], h[3], h[5], h[7])
+    let toTop = SIMD16<UInt16>(4096, 4096, 4096, 4096, 256, 256, 256, 256, 16, 16, 16, 16, 1, 1, 1, 1)
+    return (unsafeBitCast((even &* toTop) &>> 12, to: SIMD16<Int16>.self),
+            unsafeBitCast((odd &* toTop) &>> 12, to: SIMD16<Int16>.self))
+}
+
+/// The folded order for 32 signed bytes in natural order (a Q8_0 block's weights, or quantized activations),
+/// widened to Int16. Each 32-bit word holds one whole lane, so byte k of word j goes to position j of A (k = 0),
+/// 8 + j of A (k = 1), j of B (k = 2) and 8 + j of B (k = 3): shifts that sign-extend each byte, then narrowing.
+@inline(__always)
+func foldBytes(_ p: UnsafeRawPointer) -> (SIMD16<Int16>, SIMD16<Int16>) {
+    let w = p.loadUnaligned(as: SIMD8<Int32>.self)
+    let b0 = (w &<< 24) &>> 24
+    let b1 = (w &<< 16) &>> 24
+    let b2 = (w &<< 8) &>> 24
+    let b3 = w &>> 24
+    // An element loop: the generic `init(truncatingIfNeeded:)` is an out-of-line call.
+    var a = SIMD16<Int16>()
+    var b = SIMD16<Int16>()
+    for i in 0..<8 {
+        a[i] = Int16(truncatingIfNeeded: b0[i])
+        a[8 &+ i] = Int16(truncatingIfNeeded: b1[i])
+        b[i] = Int16(truncatingIfNeeded: b2[i])
+        b[8 &+ i] = Int16(truncatingIfNeeded: b3[i])
+    }
+    return (a, b)
+}
+
 /// The eight lane sums of a folded block's products, in Int16 (narrow weights: every partial sum fits).
 @inline(__always)
 func foldedLanes(_ pA: SIMD16<Int16>, _ pB: SIMD16<Int16>) -> SIMD8<Int16> {
@@ -66,15 +105,13 @@ func unpack(_ format: WeightFormat, row: UnsafeRawPointer, blocks: Int, into out
         let block = row + b &* format.blockByteCount
         switch format {
         case .q4_0:
-            let bytes = (block + 2).loadUnaligned(as: SIMD16<UInt8>.self)
-            let (a, c) = fold(bytes & 0x0F, bytes &>> 4)
+            let (a, c) = foldNibbles((block + 2).loadUnaligned(as: SIMD16<UInt8>.self))
             let eight = SIMD16<Int16>(repeating: 8)
-            out.store(widen(a) &- eight, widen(c) &- eight, block: b)
+            out.store(a &- eight, c &- eight, block: b)
             out.scales[b] = scale(block, 0)
         case .q4_1:
-            let bytes = (block + 4).loadUnaligned(as: SIMD16<UInt8>.self)
-            let (a, c) = fold(bytes & 0x0F, bytes &>> 4)
-            out.store(widen(a), widen(c), block: b)
+            let (a, c) = foldNibbles((block + 4).loadUnaligned(as: SIMD16<UInt8>.self))
+            out.store(a, c, block: b)
             out.scales[b] = scale(block, 0)
             out.minimums[b] = scale(block, 2)
         case .q5_0, .q5_1:
@@ -91,8 +128,7 @@ func unpack(_ format: WeightFormat, row: UnsafeRawPointer, blocks: Int, into out
             out.scales[b] = scale(block, 0)
             if hasMinimum { out.minimums[b] = scale(block, 2) }
         case .q8_0:
-            let (a, c) = fold(
-                widen((block + 2).loadUnaligned(as: SIMD16<Int8>.self)), widen((block + 18).loadUnaligned(as: SIMD16<Int8>.self)))
+            let (a, c) = foldBytes(block + 2)
             out.store(a, c, block: b)
             out.scales[b] = scale(block, 0)
         default:

@@ -117,8 +117,7 @@ private func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
 /// Writes a block's 32 quants widened to Int16 in the folded order of the tiled kernels (see `fold`).
 @inline(__always)
 func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int16>) {
-    let raw = UnsafeRawPointer(q)
-    let (a, b) = fold(widen(raw.loadUnaligned(as: SIMD16<Int8>.self)), widen(raw.loadUnaligned(fromByteOffset: 16, as: SIMD16<Int8>.self)))
+    let (a, b) = foldBytes(UnsafeRawPointer(q))
     let o = UnsafeMutableRawPointer(out)
     o.storeBytes(of: a, as: SIMD16<Int16>.self)
     o.storeBytes(of: b, toByteOffset: 32, as: SIMD16<Int16>.self)
