@@ -170,8 +170,11 @@ struct Q8RowView {
     let scales: UnsafePointer<Float>
     let blockSums: UnsafePointer<Float>
     let sums: UnsafePointer<Int16>
+    /// The quants widened and in the folded order (see `fold`).
+    let lanes: UnsafeRawPointer
 
     init(_ activations: Q8Activations, row: Int) {
+        lanes = UnsafeRawPointer(activations.lanes + row &* activations.rowLength)
         quants = UnsafePointer(activations.quants + row &* activations.rowLength)
         scales = UnsafePointer(activations.scales + row &* activations.blocksPerRow)
         blockSums = UnsafePointer(activations.blockSums + row &* activations.blocksPerRow)
