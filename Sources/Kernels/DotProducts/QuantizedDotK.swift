@@ -25,8 +25,8 @@ func dotQ4_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 144
-        let d = loadHalf(block, 0)
-        let dmin = loadHalf(block, 2)
+        let d = scale(block, 0)
+        let dmin = scale(block, 2)
         let scales = block.advanced(by: 4).assumingMemoryBound(to: UInt8.self)
         let qs = block.advanced(by: 16).assumingMemoryBound(to: UInt8.self)
         for pair in 0..<4 {
@@ -58,8 +58,8 @@ func dotQ5_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 176
-        let d = loadHalf(block, 0)
-        let dmin = loadHalf(block, 2)
+        let d = scale(block, 0)
+        let dmin = scale(block, 2)
         let scales = block.advanced(by: 4).assumingMemoryBound(to: UInt8.self)
         let qh = block.advanced(by: 16).assumingMemoryBound(to: UInt8.self)
         let qs = block.advanced(by: 48).assumingMemoryBound(to: UInt8.self)
@@ -99,7 +99,7 @@ func dotQ6_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
         let ql = block.assumingMemoryBound(to: UInt8.self)
         let qh = block.advanced(by: 128).assumingMemoryBound(to: UInt8.self)
         let scales = block.advanced(by: 192).assumingMemoryBound(to: Int8.self)
-        let d = loadHalf(block, 208)
+        let d = scale(block, 208)
         for half in 0..<2 {
             for group in 0..<4 {
                 // Group g of a half takes the low (g < 2) or high nibbles of ql bytes (g % 2) * 32 ..< +32 and
@@ -141,8 +141,8 @@ func dotQ2_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
         let block = w + sb &* 84
         let scales = block.assumingMemoryBound(to: UInt8.self)
         let qs = block.advanced(by: 16).assumingMemoryBound(to: UInt8.self)
-        let d = loadHalf(block, 80)
-        let dmin = loadHalf(block, 82)
+        let d = scale(block, 80)
+        let dmin = scale(block, 82)
         for half in 0..<2 {
             for group in 0..<4 {
                 let q = qs + half &* 32
@@ -182,7 +182,7 @@ func dotQ3_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
         let hmask = block.assumingMemoryBound(to: UInt8.self)
         let qs = block.advanced(by: 32).assumingMemoryBound(to: UInt8.self)
         let scales = block.advanced(by: 96).assumingMemoryBound(to: UInt8.self)
-        let d = loadHalf(block, 108)
+        let d = scale(block, 108)
         for half in 0..<2 {
             for group in 0..<4 {
                 let q = qs + half &* 32

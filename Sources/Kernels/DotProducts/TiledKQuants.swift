@@ -18,18 +18,19 @@ struct UnpackedKRow {
     @inline(__always) func a(_ block: Int) -> Int32 { weights(block).load(fromByteOffset: 72, as: Int32.self) }
     @inline(__always) func b(_ block: Int) -> Int32 { weights(block).load(fromByteOffset: 76, as: Int32.self) }
 
+    /// Writes natural element `i` (0–31) of block `block` at its place in the folded order (see `fold`):
+    /// element 4j + k goes to A[j], A[8 + j], B[j], B[8 + j] for k = 0, 1, 2, 3. Stores through a pointer, not
+    /// into a `SIMD32` value: element-wise writes to a vector went through the stack and stalled every store.
     @inline(__always)
-    func store(block: Int, values: SIMD32<Int16>, d: Float, dmin: Float, a: Int32, b: Int32) {
-        let p = memory + block &* Self.stride
-        var low = SIMD16<Int16>()
-        var high = SIMD16<Int16>()
-        for i in 0..<16 {
-            low[i] = values[i]
-            high[i] = values[16 &+ i]
-        }
-        let (foldedA, foldedB) = fold(low, high)
-        p.storeBytes(of: foldedA, as: SIMD16<Int16>.self)
-        p.storeBytes(of: foldedB, toByteOffset: 32, as: SIMD16<Int16>.self)
+    func put(_ value: Int16, block: Int, element i: Int) {
+        let k = i & 3
+        let position = (k &>> 1) &* 16 &+ (k & 1) &* 8 &+ (i &>> 2)
+        weights(block).storeBytes(of: value, toByteOffset: position &* 2, as: Int16.self)
+    }
+
+    @inline(__always)
+    func storeScales(block: Int, d: Float, dmin: Float, a: Int32, b: Int32) {
+        let p = weights(block)
         p.storeBytes(of: d, toByteOffset: 64, as: Float.self)
         p.storeBytes(of: dmin, toByteOffset: 68, as: Float.self)
         p.storeBytes(of: a, toByteOffset: 72, as: Int32.self)
@@ -49,7 +50,6 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
     for sb in 0..<superBlocks {
         let block = row + sb &* format.blockByteCount
         for j in 0..<8 {
-            var v = SIMD32<Int16>()
             let index = sb &* 8 &+ j
             switch format {
             case .q4_K, .q5_K:
@@ -61,10 +61,10 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
                 for i in 0..<32 {
                     var q = (j & 1) == 0 ? qs[i] & 0x0F : qs[i] &>> 4
                     if isQ5 { q |= ((qh[i] &>> UInt8(j)) & 1) &<< 4 }
-                    v[i] = Int16(q)
+                    out.put(Int16(q), block: index, element: i)
                 }
                 let (sc, m) = kScaleMin(scales, j)
-                out.store(block: index, values: v, d: loadHalf(block, 0), dmin: loadHalf(block, 2), a: sc, b: m)
+                out.storeScales(block: index, d: scale(block, 0), dmin: scale(block, 2), a: sc, b: m)
             case .q6_K:
                 let half = j &>> 2
                 let group = j & 3
@@ -75,23 +75,21 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
                 let shift = UInt8(group &>> 1) &* 4
                 let highShift = UInt8(group) &* 2
                 for i in 0..<32 {
-                    v[i] = Int16((ql[i] &>> shift) & 0x0F) | Int16((qh[i] &>> highShift) & 3) &<< 4
+                    out.put(Int16((ql[i] &>> shift) & 0x0F) | Int16((qh[i] &>> highShift) & 3) &<< 4, block: index, element: i)
                 }
                 let scales = (block + 192).assumingMemoryBound(to: Int8.self)
                 let si = half &* 8 &+ group &* 2
-                out.store(
-                    block: index, values: v, d: loadHalf(block, 208), dmin: 0, a: Int32(scales[si]), b: Int32(scales[si &+ 1]))
+                out.storeScales(block: index, d: scale(block, 208), dmin: 0, a: Int32(scales[si]), b: Int32(scales[si &+ 1]))
             case .q2_K:
                 let half = j &>> 2
                 let group = j & 3
                 let qOffset: Int = 16 &+ half &* 32
                 let q = (block + qOffset).assumingMemoryBound(to: UInt8.self)
                 let shift = UInt8(group) &* 2
-                for i in 0..<32 { v[i] = Int16((q[i] &>> shift) & 3) }
+                for i in 0..<32 { out.put(Int16((q[i] &>> shift) & 3), block: index, element: i) }
                 let scales = block.assumingMemoryBound(to: UInt8.self)
                 let si = half &* 8 &+ group &* 2
-                out.store(
-                    block: index, values: v, d: loadHalf(block, 80), dmin: loadHalf(block, 82), a: Int32(scales[si]),
+                out.storeScales(block: index, d: scale(block, 80), dmin: scale(block, 82), a: Int32(scales[si]),
                     b: Int32(scales[si &+ 1]))
             default:  // .q3_K
                 let half = j &>> 2
@@ -102,12 +100,11 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
                 let shift = UInt8(group) &* 2
                 let bit = UInt8(half &* 4 &+ group)
                 for i in 0..<32 {
-                    v[i] = Int16((q[i] &>> shift) & 3) &- (((hmask[i] &>> bit) & 1) == 0 ? 4 : 0)
+                    out.put(Int16((q[i] &>> shift) & 3) &- (((hmask[i] &>> bit) & 1) == 0 ? 4 : 0), block: index, element: i)
                 }
                 let scales = (block + 96).assumingMemoryBound(to: UInt8.self)
                 let si = half &* 8 &+ group &* 2
-                out.store(
-                    block: index, values: v, d: loadHalf(block, 108), dmin: 0, a: q3Scale(scales, si),
+                out.storeScales(block: index, d: scale(block, 108), dmin: 0, a: q3Scale(scales, si),
                     b: q3Scale(scales, si &+ 1))
             }
         }
