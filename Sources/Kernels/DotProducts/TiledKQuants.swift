@@ -124,38 +124,132 @@ func halfDots(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer) -> (Int32, Int32) {
     return ((low[0] &+ low[1]) &+ (low[2] &+ low[3]), (high[0] &+ high[1]) &+ (high[2] &+ high[3]))
 }
 
-/// One token · an unpacked K-quant row: the float terms of the one-token kernel, block by block.
+/// Block `b`'s float term for one token: the one-token kernel's expression, with the same operands in the same
+/// order.
 @inline(__always)
-func tiledKDot(_ format: WeightFormat, _ row: UnpackedKRow, _ x: Q8RowView, lanes: UnsafeRawPointer, blocks: Int) -> Float {
-    var total: Float = 0
-    for b in 0..<blocks {
-        let (dot0, dot1) = halfDots(row.weights(b), lanes + (b &* 64))
-        let da = x.scales[b]
-        let s0 = Int32(x.sums[2 &* b])
-        let s1 = Int32(x.sums[2 &* b &+ 1])
-        switch format {
-        case .q4_K, .q5_K:
-            let scaled: Int32 = row.a(b) &* (dot0 &+ dot1)
-            let mins: Int32 = row.b(b) &* (s0 &+ s1)
-            let first: Float = row.d(b) * da * Float(scaled)
-            let second: Float = row.dmin(b) * da * Float(mins)
-            total += first - second
-        case .q6_K:
-            let combined = row.a(b) &* (dot0 &- 32 &* s0) &+ row.b(b) &* (dot1 &- 32 &* s1)
-            total += row.d(b) * da * Float(combined)
-        case .q2_K:
-            let sc0 = row.a(b)
-            let sc1 = row.b(b)
-            let scaled = (sc0 & 0x0F) &* dot0 &+ (sc1 & 0x0F) &* dot1
-            let mins = (sc0 &>> 4) &* s0 &+ (sc1 &>> 4) &* s1
-            let first: Float = row.d(b) * da * Float(scaled)
-            let second: Float = row.dmin(b) * da * Float(mins)
-            total += first - second
-        default:  // .q3_K
-            total += row.d(b) * da * Float(row.a(b) &* dot0 &+ row.b(b) &* dot1)
-        }
+func tiledKTerm(_ format: WeightFormat, _ row: UnpackedKRow, _ x: Q8RowView, _ lanes: UnsafeRawPointer, _ b: Int) -> Float {
+    let (dot0, dot1) = halfDots(row.weights(b), lanes + (b &* 64))
+    let da = x.scales[b]
+    let s0 = Int32(x.sums[2 &* b])
+    let s1 = Int32(x.sums[2 &* b &+ 1])
+    switch format {
+    case .q4_K, .q5_K:
+        let scaled: Int32 = row.a(b) &* (dot0 &+ dot1)
+        let mins: Int32 = row.b(b) &* (s0 &+ s1)
+        let first: Float = row.d(b) * da * Float(scaled)
+        let second: Float = row.dmin(b) * da * Float(mins)
+        return first - second
+    case .q6_K:
+        let combined = row.a(b) &* (dot0 &- 32 &* s0) &+ row.b(b) &* (dot1 &- 32 &* s1)
+        return row.d(b) * da * Float(combined)
+    case .q2_K:
+        let sc0 = row.a(b)
+        let sc1 = row.b(b)
+        let scaled = (sc0 & 0x0F) &* dot0 &+ (sc1 & 0x0F) &* dot1
+        let mins = (sc0 &>> 4) &* s0 &+ (sc1 &>> 4) &* s1
+        let first: Float = row.d(b) * da * Float(scaled)
+        let second: Float = row.dmin(b) * da * Float(mins)
+        return first - second
+    default:  // .q3_K
+        return row.d(b) * da * Float(row.a(b) &* dot0 &+ row.b(b) &* dot1)
     }
-    return total
+}
+
+/// The eight Int32 lane sums of one token's products with a folded block.
+@inline(__always)
+func kLanes(_ wA: SIMD16<Int16>, _ wB: SIMD16<Int16>, _ lanes: UnsafeRawPointer, _ b: Int) -> SIMD8<Int32> {
+    let la = lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
+    let lb = lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
+    return widen(foldedLanes(wA &* la, wB &* lb))
+}
+
+/// Four tokens' half sums at once (a 4×4 transpose in each 128-bit half, then vertical adds): lanes 0–3 of
+/// token t sum into `.0[t]` (elements 0–15), lanes 4–7 into `.1[t]`. Integer sums, so the order is free.
+@inline(__always)
+func halfDots4(_ l0: SIMD8<Int32>, _ l1: SIMD8<Int32>, _ l2: SIMD8<Int32>, _ l3: SIMD8<Int32>) -> (SIMD4<Int32>, SIMD4<Int32>) {
+    let a = SIMD8<Int32>(l0[0], l1[0], l0[1], l1[1], l0[4], l1[4], l0[5], l1[5])
+    let b = SIMD8<Int32>(l0[2], l1[2], l0[3], l1[3], l0[6], l1[6], l0[7], l1[7])
+    let c = SIMD8<Int32>(l2[0], l3[0], l2[1], l3[1], l2[4], l3[4], l2[5], l3[5])
+    let d = SIMD8<Int32>(l2[2], l3[2], l2[3], l3[3], l2[6], l3[6], l2[7], l3[7])
+    let ab = a &+ b
+    let cd = c &+ d
+    let e = SIMD8<Int32>(ab[0], ab[1], cd[0], cd[1], ab[4], ab[5], cd[4], cd[5])
+    let f = SIMD8<Int32>(ab[2], ab[3], cd[2], cd[3], ab[6], ab[7], cd[6], cd[7])
+    let s = e &+ f
+    return (s.lowHalf, s.highHalf)
+}
+
+@inline(__always)
+func toFloat(_ v: SIMD4<Int32>) -> SIMD4<Float> {
+    var r = SIMD4<Float>()
+    for i in 0..<4 { r[i] = Float(v[i]) }
+    return r
+}
+
+/// Block `b`'s float terms for four tokens, lane t for token t: `tiledKTerm`'s expressions evaluated lane-wise,
+/// so each token's value is the same as alone.
+@inline(__always)
+func tiledKTerms4(
+    _ format: WeightFormat, _ row: UnpackedKRow, _ x: (Q8RowView, Q8RowView, Q8RowView, Q8RowView),
+    _ l: (UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer), _ b: Int
+) -> SIMD4<Float> {
+    let w = row.weights(b)
+    let wA = w.load(as: SIMD16<Int16>.self)
+    let wB = w.load(fromByteOffset: 32, as: SIMD16<Int16>.self)
+    let (dot0, dot1) = halfDots4(kLanes(wA, wB, l.0, b), kLanes(wA, wB, l.1, b), kLanes(wA, wB, l.2, b), kLanes(wA, wB, l.3, b))
+    let da = SIMD4<Float>(x.0.scales[b], x.1.scales[b], x.2.scales[b], x.3.scales[b])
+    let s0 = SIMD4<Int32>(Int32(x.0.sums[2 &* b]), Int32(x.1.sums[2 &* b]), Int32(x.2.sums[2 &* b]), Int32(x.3.sums[2 &* b]))
+    let s1 = SIMD4<Int32>(
+        Int32(x.0.sums[2 &* b &+ 1]), Int32(x.1.sums[2 &* b &+ 1]), Int32(x.2.sums[2 &* b &+ 1]), Int32(x.3.sums[2 &* b &+ 1]))
+    let d = SIMD4<Float>(repeating: row.d(b))
+    switch format {
+    case .q4_K, .q5_K:
+        let scaled = SIMD4<Int32>(repeating: row.a(b)) &* (dot0 &+ dot1)
+        let mins = SIMD4<Int32>(repeating: row.b(b)) &* (s0 &+ s1)
+        let first = d * da * toFloat(scaled)
+        let second = SIMD4<Float>(repeating: row.dmin(b)) * da * toFloat(mins)
+        return first - second
+    case .q6_K:
+        let combined = SIMD4<Int32>(repeating: row.a(b)) &* (dot0 &- 32 &* s0) &+ SIMD4<Int32>(repeating: row.b(b)) &* (dot1 &- 32 &* s1)
+        return d * da * toFloat(combined)
+    case .q2_K:
+        let sc0 = SIMD4<Int32>(repeating: row.a(b))
+        let sc1 = SIMD4<Int32>(repeating: row.b(b))
+        let scaled = (sc0 & 0x0F) &* dot0 &+ (sc1 & 0x0F) &* dot1
+        let mins = (sc0 &>> 4) &* s0 &+ (sc1 &>> 4) &* s1
+        let first = d * da * toFloat(scaled)
+        let second = SIMD4<Float>(repeating: row.dmin(b)) * da * toFloat(mins)
+        return first - second
+    default:  // .q3_K
+        return d * da * toFloat(SIMD4<Int32>(repeating: row.a(b)) &* dot0 &+ SIMD4<Int32>(repeating: row.b(b)) &* dot1)
+    }
+}
+
+/// The token loop for one unpacked row. Each token's total is a sequential sum over blocks (as in the one-token
+/// kernel); four tokens at once run as the four lanes of one vector, sharing the weight loads.
+@inline(__always)
+func tiledKTokens(
+    _ format: WeightFormat, _ row: UnpackedKRow, _ q8: Q8Activations, tokens: Range<Int>, blocks: Int,
+    store: (Int, Float) -> Void
+) {
+    @inline(__always) func lanes(_ t: Int) -> UnsafeRawPointer { UnsafeRawPointer(q8.lanes + t &* q8.rowLength) }
+    var t = tokens.lowerBound
+    while t &+ 3 < tokens.upperBound {
+        let x = (Q8RowView(q8, row: t), Q8RowView(q8, row: t &+ 1), Q8RowView(q8, row: t &+ 2), Q8RowView(q8, row: t &+ 3))
+        let l = (lanes(t), lanes(t &+ 1), lanes(t &+ 2), lanes(t &+ 3))
+        var totals = SIMD4<Float>()
+        for b in 0..<blocks { totals += tiledKTerms4(format, row, x, l, b) }
+        for i in 0..<4 { store(t &+ i, totals[i]) }
+        t &+= 4
+    }
+    while t < tokens.upperBound {
+        let x = Q8RowView(q8, row: t)
+        let l = lanes(t)
+        var total: Float = 0
+        for b in 0..<blocks { total += tiledKTerm(format, row, x, l, b) }
+        store(t, total)
+        t &+= 1
+    }
 }
 
 /// Rows `rows` of a K-quant matrix times all `input` tokens.
@@ -173,10 +267,14 @@ func multiplyTiledK(
         let t1 = min(input.count, t0 + tile)
         for r in rows {
             unpackK(weights.format, row: weights.row(r), superBlocks: superBlocks, into: unpacked)
-            for t in t0..<t1 {
-                output[t &* weights.rows &+ r] = tiledKDot(
-                    weights.format, unpacked, Q8RowView(q8, row: t), lanes: UnsafeRawPointer(q8.lanes + t &* q8.rowLength),
-                    blocks: blocks)
+            let store = { (t: Int, value: Float) in output[t &* weights.rows &+ r] = value }
+            // One specialization per format, so no format test sits in the inner loop.
+            switch weights.format {
+            case .q4_K: tiledKTokens(.q4_K, unpacked, q8, tokens: t0..<t1, blocks: blocks, store: store)
+            case .q5_K: tiledKTokens(.q5_K, unpacked, q8, tokens: t0..<t1, blocks: blocks, store: store)
+            case .q6_K: tiledKTokens(.q6_K, unpacked, q8, tokens: t0..<t1, blocks: blocks, store: store)
+            case .q2_K: tiledKTokens(.q2_K, unpacked, q8, tokens: t0..<t1, blocks: blocks, store: store)
+            default: tiledKTokens(.q3_K, unpacked, q8, tokens: t0..<t1, blocks: blocks, store: store)
             }
         }
         t0 = t1
