@@ -30,13 +30,6 @@ func dotPair(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPoin
 // The weights are folded on the fly (see `fold`) against the activations' folded lanes, so each row's lane sums
 // take vertical adds only; the lane sums, scale products and float accumulation are the one-row kernel's.
 
-@inline(__always)
-func foldedLaneSums(_ a: SIMD16<Int16>, _ c: SIMD16<Int16>, _ x: Q8RowView, block b: Int) -> SIMD8<Float> {
-    let la = x.lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
-    let lc = x.lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
-    return toFloat(widen(foldedLanes(a &* la, c &* lc)))
-}
-
 func dotPairQ4_0(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
     var acc0 = SIMD8<Float>()
     var acc1 = SIMD8<Float>()
@@ -46,8 +39,8 @@ func dotPairQ4_0(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView,
         let block1 = w1 + b &* 18
         let (a0, c0) = foldNibbles((block0 + 2).loadUnaligned(as: SIMD16<UInt8>.self))
         let (a1, c1) = foldNibbles((block1 + 2).loadUnaligned(as: SIMD16<UInt8>.self))
-        let lanes0 = foldedLaneSums(a0 &- eight, c0 &- eight, x, block: b)
-        let lanes1 = foldedLaneSums(a1 &- eight, c1 &- eight, x, block: b)
+        let lanes0 = foldedLaneSums(a0 &- eight, c0 &- eight, x, block: b, wide: false)
+        let lanes1 = foldedLaneSums(a1 &- eight, c1 &- eight, x, block: b, wide: false)
         acc0.addProduct(SIMD8<Float>(repeating: scale(block0, 0) * x.scales[b]), lanes0)
         acc1.addProduct(SIMD8<Float>(repeating: scale(block1, 0) * x.scales[b]), lanes1)
     }
@@ -64,8 +57,8 @@ func dotPairQ4_1(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView,
         let block1 = w1 + b &* 20
         let (a0, c0) = foldNibbles((block0 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
         let (a1, c1) = foldNibbles((block1 + 4).loadUnaligned(as: SIMD16<UInt8>.self))
-        let lanes0 = foldedLaneSums(a0, c0, x, block: b)
-        let lanes1 = foldedLaneSums(a1, c1, x, block: b)
+        let lanes0 = foldedLaneSums(a0, c0, x, block: b, wide: false)
+        let lanes1 = foldedLaneSums(a1, c1, x, block: b, wide: false)
         minimums0 += scale(block0, 2) * x.blockSums[b]
         minimums1 += scale(block1, 2) * x.blockSums[b]
         acc0.addProduct(SIMD8<Float>(repeating: scale(block0, 0) * x.scales[b]), lanes0)
@@ -80,15 +73,10 @@ func dotPairQ8_0(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView,
     for b in 0..<blocks {
         let block0 = w0 + b &* 34
         let block1 = w1 + b &* 34
-        let la = x.lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
-        let lc = x.lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
         let (a0, c0) = foldBytes(block0 + 2)
         let (a1, c1) = foldBytes(block1 + 2)
-        // A product pair fits Int16 (|2 · 128 · 127| < 2¹⁵), a lane of four does not.
-        let s0 = a0 &* la &+ c0 &* lc
-        let s1 = a1 &* la &+ c1 &* lc
-        let lanes0 = toFloat(widen(s0.lowHalf) &+ widen(s0.highHalf))
-        let lanes1 = toFloat(widen(s1.lowHalf) &+ widen(s1.highHalf))
+        let lanes0 = foldedLaneSums(a0, c0, x, block: b, wide: true)
+        let lanes1 = foldedLaneSums(a1, c1, x, block: b, wide: true)
         acc0.addProduct(SIMD8<Float>(repeating: scale(block0, 0) * x.scales[b]), lanes0)
         acc1.addProduct(SIMD8<Float>(repeating: scale(block1, 0) * x.scales[b]), lanes1)
     }

@@ -127,8 +127,8 @@ func halfDots(_ w: UnsafeRawPointer, _ a: UnsafeRawPointer) -> (Int32, Int32) {
 /// Block `b`'s float term for one token: the one-token kernel's expression, with the same operands in the same
 /// order.
 @inline(__always)
-func tiledKTerm(_ format: WeightFormat, _ row: UnpackedKRow, _ x: Q8RowView, _ lanes: UnsafeRawPointer, _ b: Int) -> Float {
-    let (dot0, dot1) = halfDots(row.weights(b), lanes + (b &* 64))
+func tiledKTerm(_ format: WeightFormat, _ row: UnpackedKRow, _ x: Q8RowView, _ b: Int) -> Float {
+    let (dot0, dot1) = halfDots(row.weights(b), x.lanes + (b &* 64))
     let da = x.scales[b]
     let s0 = Int32(x.sums[2 &* b])
     let s1 = Int32(x.sums[2 &* b &+ 1])
@@ -157,9 +157,9 @@ func tiledKTerm(_ format: WeightFormat, _ row: UnpackedKRow, _ x: Q8RowView, _ l
 
 /// The eight Int32 lane sums of one token's products with a folded block.
 @inline(__always)
-func kLanes(_ wA: SIMD16<Int16>, _ wB: SIMD16<Int16>, _ lanes: UnsafeRawPointer, _ b: Int) -> SIMD8<Int32> {
-    let la = lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
-    let lb = lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
+func kLanes(_ wA: SIMD16<Int16>, _ wB: SIMD16<Int16>, _ x: Q8RowView, _ b: Int) -> SIMD8<Int32> {
+    let la = x.lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
+    let lb = x.lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
     return widen(foldedLanes(wA &* la, wB &* lb))
 }
 
@@ -190,13 +190,12 @@ func toFloat(_ v: SIMD4<Int32>) -> SIMD4<Float> {
 /// so each token's value is the same as alone.
 @inline(__always)
 func tiledKTerms4(
-    _ format: WeightFormat, _ row: UnpackedKRow, _ x: (Q8RowView, Q8RowView, Q8RowView, Q8RowView),
-    _ l: (UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer, UnsafeRawPointer), _ b: Int
+    _ format: WeightFormat, _ row: UnpackedKRow, _ x: (Q8RowView, Q8RowView, Q8RowView, Q8RowView), _ b: Int
 ) -> SIMD4<Float> {
     let w = row.weights(b)
     let wA = w.load(as: SIMD16<Int16>.self)
     let wB = w.load(fromByteOffset: 32, as: SIMD16<Int16>.self)
-    let (dot0, dot1) = halfDots4(kLanes(wA, wB, l.0, b), kLanes(wA, wB, l.1, b), kLanes(wA, wB, l.2, b), kLanes(wA, wB, l.3, b))
+    let (dot0, dot1) = halfDots4(kLanes(wA, wB, x.0, b), kLanes(wA, wB, x.1, b), kLanes(wA, wB, x.2, b), kLanes(wA, wB, x.3, b))
     let da = SIMD4<Float>(x.0.scales[b], x.1.scales[b], x.2.scales[b], x.3.scales[b])
     let s0 = SIMD4<Int32>(Int32(x.0.sums[2 &* b]), Int32(x.1.sums[2 &* b]), Int32(x.2.sums[2 &* b]), Int32(x.3.sums[2 &* b]))
     let s1 = SIMD4<Int32>(
@@ -232,21 +231,18 @@ func tiledKTokens(
     _ format: WeightFormat, _ row: UnpackedKRow, _ q8: Q8Activations, tokens: Range<Int>, blocks: Int,
     store: (Int, Float) -> Void
 ) {
-    @inline(__always) func lanes(_ t: Int) -> UnsafeRawPointer { UnsafeRawPointer(q8.lanes + t &* q8.rowLength) }
     var t = tokens.lowerBound
     while t &+ 3 < tokens.upperBound {
         let x = (Q8RowView(q8, row: t), Q8RowView(q8, row: t &+ 1), Q8RowView(q8, row: t &+ 2), Q8RowView(q8, row: t &+ 3))
-        let l = (lanes(t), lanes(t &+ 1), lanes(t &+ 2), lanes(t &+ 3))
         var totals = SIMD4<Float>()
-        for b in 0..<blocks { totals += tiledKTerms4(format, row, x, l, b) }
+        for b in 0..<blocks { totals += tiledKTerms4(format, row, x, b) }
         for i in 0..<4 { store(t &+ i, totals[i]) }
         t &+= 4
     }
     while t < tokens.upperBound {
         let x = Q8RowView(q8, row: t)
-        let l = lanes(t)
         var total: Float = 0
-        for b in 0..<blocks { total += tiledKTerm(format, row, x, l, b) }
+        for b in 0..<blocks { total += tiledKTerm(format, row, x, b) }
         store(t, total)
         t &+= 1
     }

@@ -9,14 +9,6 @@
 /// four products then sit at positions j and 8+j of A and B, so `(A·a + B·b)` folded once (low half + high half)
 /// gives all eight lane sums with vertical adds only.
 @inline(__always)
-func fold(_ low: SIMD16<UInt8>, _ high: SIMD16<UInt8>) -> (SIMD16<UInt8>, SIMD16<UInt8>) {
-    (SIMD16<UInt8>(low[0], low[4], low[8], low[12], high[0], high[4], high[8], high[12],
-                   low[1], low[5], low[9], low[13], high[1], high[5], high[9], high[13]),
-     SIMD16<UInt8>(low[2], low[6], low[10], low[14], high[2], high[6], high[10], high[14],
-                   low[3], low[7], low[11], low[15], high[3], high[7], high[11], high[15]))
-}
-
-@inline(__always)
 func fold(_ low: SIMD16<Int16>, _ high: SIMD16<Int16>) -> (SIMD16<Int16>, SIMD16<Int16>) {
     (SIMD16<Int16>(low[0], low[4], low[8], low[12], high[0], high[4], high[8], high[12],
                    low[1], low[5], low[9], low[13], high[1], high[5], high[9], high[13]),
@@ -147,22 +139,25 @@ enum TiledKind {
     case wide
 }
 
+/// The eight lane sums, as floats, of folded weights (A, B) with block `b` of a token's folded activations.
+/// `wide`: 8-bit weights, where a product pair still fits Int16 (|2 · 128 · 127| < 2¹⁵) but a lane of four does
+/// not.
 @inline(__always)
-func tiledLanes(_ pA: SIMD16<Int16>, _ pB: SIMD16<Int16>, wide: Bool) -> SIMD8<Float> {
+func foldedLaneSums(_ wA: SIMD16<Int16>, _ wB: SIMD16<Int16>, _ x: Q8RowView, block b: Int, wide: Bool) -> SIMD8<Float> {
+    let pA = wA &* x.lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
+    let pB = wB &* x.lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
     if wide {
-        // 8-bit weights: a product pair still fits Int16 (|2 · 128 · 127| < 2¹⁵), a lane of four does not.
         let s = pA &+ pB
-        return SIMD8<Float>(widen(s.lowHalf) &+ widen(s.highHalf))
+        return toFloat(widen(s.lowHalf) &+ widen(s.highHalf))
     }
-    return SIMD8<Float>(widen(foldedLanes(pA, pB)))
+    return toFloat(widen(foldedLanes(pA, pB)))
 }
 
 /// An unpacked row · two tokens' lane-ordered activations at once: two independent accumulation chains that
 /// share every weight load. Each token's arithmetic is exactly the single-token kernel's.
 @inline(__always)
 func tiledDot2(
-    _ row: UnpackedRow, _ x0: Q8RowView, _ l0: UnsafeRawPointer, _ x1: Q8RowView, _ l1: UnsafeRawPointer,
-    blocks: Int, wide: Bool, hasMinimum: Bool
+    _ row: UnpackedRow, _ x0: Q8RowView, _ x1: Q8RowView, blocks: Int, wide: Bool, hasMinimum: Bool
 ) -> (Float, Float) {
     var acc0 = SIMD8<Float>()
     var acc1 = SIMD8<Float>()
@@ -171,12 +166,8 @@ func tiledDot2(
     for b in 0..<blocks {
         let w0 = row.weights.load(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
         let w1 = row.weights.load(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
-        let sums0 = tiledLanes(
-            w0 &* l0.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
-            w1 &* l0.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
-        let sums1 = tiledLanes(
-            w0 &* l1.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
-            w1 &* l1.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
+        let sums0 = foldedLaneSums(w0, w1, x0, block: b, wide: wide)
+        let sums1 = foldedLaneSums(w0, w1, x1, block: b, wide: wide)
         if hasMinimum {
             minimums0 += row.minimums[b] * x0.blockSums[b]
             minimums1 += row.minimums[b] * x1.blockSums[b]
@@ -192,16 +183,14 @@ func tiledDot2(
 /// One token (the odd one out of a pair).
 @inline(__always)
 func tiledDot(
-    _ row: UnpackedRow, _ x: Q8RowView, lanes: UnsafeRawPointer, blocks: Int, wide: Bool, hasMinimum: Bool
+    _ row: UnpackedRow, _ x: Q8RowView, blocks: Int, wide: Bool, hasMinimum: Bool
 ) -> Float {
     var acc = SIMD8<Float>()
     var minimums: Float = 0
     for b in 0..<blocks {
-        let sums = tiledLanes(
-            row.weights.load(fromByteOffset: b &* 64, as: SIMD16<Int16>.self)
-                &* lanes.loadUnaligned(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
-            row.weights.load(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self)
-                &* lanes.loadUnaligned(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), wide: wide)
+        let sums = foldedLaneSums(
+            row.weights.load(fromByteOffset: b &* 64, as: SIMD16<Int16>.self),
+            row.weights.load(fromByteOffset: b &* 64 &+ 32, as: SIMD16<Int16>.self), x, block: b, wide: wide)
         if hasMinimum { minimums += row.minimums[b] * x.blockSums[b] }
         acc.addProduct(SIMD8<Float>(repeating: row.scales[b] * x.scales[b]), sums)
     }
@@ -217,17 +206,14 @@ func tiledTokens(
     var t = tokens.lowerBound
     while t &+ 1 < tokens.upperBound {
         let (a, b) = tiledDot2(
-            unpacked, Q8RowView(q8, row: t), UnsafeRawPointer(q8.lanes + t &* q8.rowLength),
-            Q8RowView(q8, row: t &+ 1), UnsafeRawPointer(q8.lanes + (t &+ 1) &* q8.rowLength),
-            blocks: blocks, wide: wide, hasMinimum: hasMinimum)
+            unpacked, Q8RowView(q8, row: t), Q8RowView(q8, row: t &+ 1), blocks: blocks, wide: wide,
+            hasMinimum: hasMinimum)
         store(t, a)
         store(t &+ 1, b)
         t &+= 2
     }
     if t < tokens.upperBound {
-        store(t, tiledDot(
-            unpacked, Q8RowView(q8, row: t), lanes: UnsafeRawPointer(q8.lanes + t &* q8.rowLength), blocks: blocks,
-            wide: wide, hasMinimum: hasMinimum))
+        store(t, tiledDot(unpacked, Q8RowView(q8, row: t), blocks: blocks, wide: wide, hasMinimum: hasMinimum))
     }
 }
 

@@ -109,11 +109,6 @@ private func quantizeBlock(
     blockSum.pointee = Float(Float16(d * Float(lowSum &+ highSum)))
 }
 
-@inline(__always)
-private func magnitude(_ v: SIMD8<Float>) -> SIMD8<Float> {
-    unsafeBitCast(unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, to: SIMD8<Float>.self)
-}
-
 /// Writes a block's 32 quants widened to Int16 in the folded order of the tiled kernels (see `fold`).
 @inline(__always)
 func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int16>) {
