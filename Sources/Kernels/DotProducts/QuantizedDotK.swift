@@ -20,6 +20,23 @@ func kScaleMin(_ s: UnsafePointer<UInt8>, _ j: Int) -> (scale: Int32, min: Int32
     return (scale, min)
 }
 
+/// The float terms of Q4_K/Q5_K sub-blocks `subBlock` and `subBlock + 1` (activation blocks `activationBlock`
+/// and the next), added to `total` one after the other.
+@inline(__always)
+func addScaleMinTerms(
+    _ total: inout Float, d: Float, dmin: Float, scales: UnsafePointer<UInt8>, subBlock j: Int, activationBlock ab: Int,
+    dot0: Int32, dot1: Int32, _ x: Q8RowView
+) {
+    let (sc0, m0) = kScaleMin(scales, j)
+    let (sc1, m1) = kScaleMin(scales, j &+ 1)
+    let s0 = Int32(x.sums[2 &* ab]) &+ Int32(x.sums[2 &* ab &+ 1])
+    let s1 = Int32(x.sums[2 &* ab &+ 2]) &+ Int32(x.sums[2 &* ab &+ 3])
+    let da0 = x.scales[ab]
+    let da1 = x.scales[ab &+ 1]
+    total += d * da0 * Float(sc0 &* dot0) - dmin * da0 * Float(m0 &* s0)
+    total += d * da1 * Float(sc1 &* dot1) - dmin * da1 * Float(m1 &* s1)
+}
+
 /// Q4_K row · Q8 activations over `superBlocks` 256-element super-blocks.
 func dotQ4_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
     var total: Float = 0
@@ -40,14 +57,9 @@ func dotQ4_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
                 dot0 &+= Int32(q[i] & 0x0F) &* Int32(a0[i])
                 dot1 &+= Int32(q[i] &>> 4) &* Int32(a1[i])
             }
-            let (sc0, m0) = kScaleMin(scales, pair &* 2)
-            let (sc1, m1) = kScaleMin(scales, pair &* 2 &+ 1)
-            let s0 = Int32(x.sums[2 &* ab]) &+ Int32(x.sums[2 &* ab &+ 1])
-            let s1 = Int32(x.sums[2 &* ab &+ 2]) &+ Int32(x.sums[2 &* ab &+ 3])
-            let da0 = x.scales[ab]
-            let da1 = x.scales[ab &+ 1]
-            total += d * da0 * Float(sc0 &* dot0) - dmin * da0 * Float(m0 &* s0)
-            total += d * da1 * Float(sc1 &* dot1) - dmin * da1 * Float(m1 &* s1)
+            addScaleMinTerms(
+                &total, d: d, dmin: dmin, scales: scales, subBlock: pair &* 2, activationBlock: ab, dot0: dot0, dot1: dot1,
+                x)
         }
     }
     return total
@@ -78,14 +90,9 @@ func dotQ5_K(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
                 dot0 &+= v0 &* Int32(a0[i])
                 dot1 &+= v1 &* Int32(a1[i])
             }
-            let (sc0, m0) = kScaleMin(scales, j0)
-            let (sc1, m1) = kScaleMin(scales, j0 &+ 1)
-            let s0 = Int32(x.sums[2 &* ab]) &+ Int32(x.sums[2 &* ab &+ 1])
-            let s1 = Int32(x.sums[2 &* ab &+ 2]) &+ Int32(x.sums[2 &* ab &+ 3])
-            let da0 = x.scales[ab]
-            let da1 = x.scales[ab &+ 1]
-            total += d * da0 * Float(sc0 &* dot0) - dmin * da0 * Float(m0 &* s0)
-            total += d * da1 * Float(sc1 &* dot1) - dmin * da1 * Float(m1 &* s1)
+            addScaleMinTerms(
+                &total, d: d, dmin: dmin, scales: scales, subBlock: j0, activationBlock: ab, dot0: dot0, dot1: dot1,
+                x)
         }
     }
     return total
