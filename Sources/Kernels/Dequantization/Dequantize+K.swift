@@ -92,7 +92,7 @@ package func dequantizeQ3_K(_ source: UnsafeRawPointer, blockCount: Int, into ou
 /// bytes 8-11: j≥4 scale low 4 bits (low nibble), j≥4 min low 4 bits (high nibble)
 /// ```
 @inline(__always)
-private func scaleAndMin(_ scales: UnsafeRawPointer, _ j: Int) -> (scale: UInt8, min: UInt8) {
+func scaleAndMin(_ scales: UnsafeRawPointer, _ j: Int) -> (scale: UInt8, min: UInt8) {
     // Safe because j < 8, so every offset is below 12.
     if j < 4 {
         let scale = scales.load(fromByteOffset: j, as: UInt8.self) & 63

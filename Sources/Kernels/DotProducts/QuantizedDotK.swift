@@ -9,17 +9,6 @@
 //   Q5_K  d:f16 | dmin:f16 | scales[12] | qh[32] | qs[128]                                      176 bytes
 //   Q6_K  ql[128] | qh[64] | scales:i8[16] | d:f16                                             210 bytes
 
-/// The 6-bit scale and min of sub-block `j` (0–7) of a Q4_K/Q5_K super-block.
-@inline(__always)
-func kScaleMin(_ s: UnsafePointer<UInt8>, _ j: Int) -> (scale: Int32, min: Int32) {
-    if j < 4 {
-        return (Int32(s[j] & 63), Int32(s[j &+ 4] & 63))
-    }
-    let scale = Int32(s[j &+ 4] & 0x0F) | Int32(s[j &- 4] &>> 6) &<< 4
-    let min = Int32(s[j &+ 4] &>> 4) | Int32(s[j] &>> 6) &<< 4
-    return (scale, min)
-}
-
 /// The float terms of Q4_K/Q5_K sub-blocks `subBlock` and `subBlock + 1` (activation blocks `activationBlock`
 /// and the next), added to `total` one after the other.
 @inline(__always)
@@ -27,8 +16,9 @@ func addScaleMinTerms(
     _ total: inout Float, d: Float, dmin: Float, scales: UnsafePointer<UInt8>, subBlock j: Int, activationBlock ab: Int,
     dot0: Int32, dot1: Int32, _ x: Q8RowView
 ) {
-    let (sc0, m0) = kScaleMin(scales, j)
-    let (sc1, m1) = kScaleMin(scales, j &+ 1)
+    let (scale0, min0) = scaleAndMin(scales, j)
+    let (scale1, min1) = scaleAndMin(scales, j &+ 1)
+    let sc0 = Int32(scale0), m0 = Int32(min0), sc1 = Int32(scale1), m1 = Int32(min1)
     let s0 = Int32(x.sums[2 &* ab]) &+ Int32(x.sums[2 &* ab &+ 1])
     let s1 = Int32(x.sums[2 &* ab &+ 2]) &+ Int32(x.sums[2 &* ab &+ 3])
     let da0 = x.scales[ab]

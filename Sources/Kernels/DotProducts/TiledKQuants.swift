@@ -63,8 +63,8 @@ func unpackK(_ format: WeightFormat, row: UnsafeRawPointer, superBlocks: Int, in
                     if isQ5 { q |= ((qh[i] &>> UInt8(j)) & 1) &<< 4 }
                     out.put(Int16(q), block: index, element: i)
                 }
-                let (sc, m) = kScaleMin(scales, j)
-                out.storeScales(block: index, d: scale(block, 0), dmin: scale(block, 2), a: sc, b: m)
+                let (sc, m) = scaleAndMin(scales, j)
+                out.storeScales(block: index, d: scale(block, 0), dmin: scale(block, 2), a: Int32(sc), b: Int32(m))
             case .q6_K:
                 let half = j &>> 2
                 let group = j & 3
