@@ -120,7 +120,17 @@ func dot(_ weights: MatrixView, row: UnsafeRawPointer, _ input: MatrixInput, _ t
     default: break
     }
     let x = Q8RowView(input.quantized!, row: t)
-    switch weights.format {
+    #if arch(x86_64)
+    return dotAVX2(weights.format, row, x, columns: columns)
+    #else
+    return dotPortable(weights.format, row, x, columns: columns)
+    #endif
+}
+
+/// One quantized row · one activation row with the portable `SIMD` kernels (on x86-64, the reference the
+/// AVX2 kernels are tested against).
+func dotPortable(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, columns: Int) -> Float {
+    switch format {
     case .q4_0: return dotQ4_0(row, x, blocks: columns / 32)
     case .q4_1: return dotQ4_1(row, x, blocks: columns / 32)
     case .q5_0: return dotQ5_0(row, x, blocks: columns / 32)

@@ -10,7 +10,12 @@ import Testing
             seed = seed &* 6364136223846793005 &+ 1442695040888963407
             bytes[i] = UInt8(truncatingIfNeeded: seed >> 33)
         }
-        // Sane binary16 scales (and minimums) so results are finite: 0x2E00 ≈ 0.09.
+        setSaneScales(&bytes, format)
+        return bytes
+    }
+
+    /// Sets every block's binary16 scales (and minimums) to 0x2E00 ≈ 0.09, so results are finite.
+    static func setSaneScales(_ bytes: inout [UInt8], _ format: WeightFormat) {
         let scaleOffsets: [Int] = switch format {
         case .q4_1, .q5_1, .q4_K, .q5_K: [0, 2]
         case .q2_K: [80, 82]
@@ -18,13 +23,12 @@ import Testing
         case .q6_K: [208]
         default: [0]
         }
-        for b in 0..<blocks {
+        for b in 0..<(bytes.count / format.blockByteCount) {
             for o in scaleOffsets {
                 bytes[b * format.blockByteCount + o] = 0x00
                 bytes[b * format.blockByteCount + o + 1] = 0x2E
             }
         }
-        return bytes
     }
 
     @Test(arguments: [WeightFormat.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q2_K, .q3_K, .q4_K, .q5_K, .q6_K])
