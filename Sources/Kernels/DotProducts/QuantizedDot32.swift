@@ -1,3 +1,6 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
 // Dot products of one quantized weight row with one row of Q8 activations, for the 32-element block formats.
 //
 // Each block's products are summed exactly as integers in eight lanes of four consecutive elements (lanes 0–3
@@ -39,7 +42,14 @@ func widen(_ v: SIMD8<Int16>) -> SIMD8<Int32> {
 /// The hardware binary16 → float conversion (vcvtph2ps), for block scales in the hot loops.
 @inline(__always)
 func scale(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    let bits = p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
+    #if arch(x86_64)
+    // Through a zero-extending vmovd: the compiler's own sequence inserts the bits into a live register
+    // (vpinsrw), often the accumulator, and the false dependency chained every block behind the previous one.
+    return _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bits)))[0]
+    #else
+    return Float(Float16(bitPattern: bits))
+    #endif
 }
 
 /// The eight lane sums of a block as floats: lane k < 4 sums the products of elements 4k…4k+3 of the low half

@@ -4,13 +4,15 @@
 
 /// Whether `format` has a two-row kernel.
 func hasPairKernel(_ format: WeightFormat) -> Bool {
-    switch format {
-    case .q4_0, .q4_1, .q8_0: true
     #if arch(x86_64)
-    case .q5_0, .q5_1, .q4_K, .q5_K, .q6_K: true
-    #endif
-    default: false
+    // The AVX2 one-row kernels beat every two-row schedule tried there (Decision 4).
+    return false
+    #else
+    switch format {
+    case .q4_0, .q4_1, .q8_0: return true
+    default: return false
     }
+    #endif
 }
 
 /// An element loop (vcvtdq2ps), because `SIMD8<Float>(_: SIMD8<Int32>)` is not always inlined.
@@ -23,15 +25,6 @@ func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
 
 /// Rows `w0` and `w1` · activations `x`, dispatched once per call (not per block).
 func dotPair(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
-    #if arch(x86_64)
-    return dotPairAVX2(format, w0, w1, x, blocks: blocks)
-    #else
-    return dotPairPortable(format, w0, w1, x, blocks: blocks)
-    #endif
-}
-
-/// The portable two-row kernels (Q4_0, Q4_1, Q8_0).
-func dotPairPortable(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
     switch format {
     case .q4_0: return dotPairQ4_0(w0, w1, x, blocks: blocks)
     case .q4_1: return dotPairQ4_1(w0, w1, x, blocks: blocks)

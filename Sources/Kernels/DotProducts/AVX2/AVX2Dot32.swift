@@ -1,4 +1,4 @@
-// AVX2 dot products for the 32-element block formats: one row, and two rows sharing the activation loads.
+// AVX2 dot products for the 32-element block formats.
 // Per block: exact Int32 lane sums (lane k = elements 4k…4k+3), converted to float and fused into a per-lane
 // accumulator with the block's scale product; the lanes are reduced at the end by `reduceLanes`. This is the
 // arithmetic of the portable kernels in `QuantizedDot32.swift`, instruction for instruction after the integer
@@ -64,47 +64,47 @@ enum AVX2Q8_0: AVX2Block32 {
     }
 }
 
+/// The binary16 pair at the start of a block (d, then m) as floats in lanes 0 and 1.
+@inline(__always)
+func scaleAndMinimum(_ block: UnsafeRawPointer) -> SIMD4<Float> {
+    _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: block.loadUnaligned(as: UInt32.self))))
+}
+
 /// One row · one row of activations.
 @inline(__always)
 func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
     var acc = SIMD8<Float>()
     var minimums: Float = 0
-    for b in 0..<blocks {
+    var first = 0
+    if !F.hasMinimum {
+        // Two blocks' scales converted and multiplied at once: built in a general register and moved whole,
+        // the conversion cannot merge into a live vector register (see `scale`).
+        while first &+ 1 < blocks {
+            let block0 = w + first &* F.byteCount
+            let block1 = block0 + F.byteCount
+            let bits = UInt32(block0.loadUnaligned(as: UInt16.self)) | UInt32(block1.loadUnaligned(as: UInt16.self)) &<< 16
+            let scales = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: bits)))
+                * SIMD4<Float>(x.scales[first], x.scales[first &+ 1], 0, 0)
+            acc = accumulate(acc, scales[0], F.laneSums(block0, load256(x.quants, first &* 32)))
+            acc = accumulate(acc, scales[1], F.laneSums(block1, load256(x.quants, first &* 32 &+ 32)))
+            first &+= 2
+        }
+    }
+    for b in first..<blocks {
         let block = w + b &* F.byteCount
         let y = load256(x.quants, b &* 32)
-        if F.hasMinimum { minimums += scale(block, 2) * x.blockSums[b] }
-        acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y))
+        if F.hasMinimum {
+            // d and m are neighbours: one conversion and one multiply give d·scale and m·blockSum together.
+            let products = scaleAndMinimum(block) * SIMD4<Float>(x.scales[b], x.blockSums[b], 0, 0)
+            minimums += products[1]
+            acc = accumulate(acc, products[0], F.laneSums(block, y))
+        } else {
+            acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y))
+        }
     }
     return F.hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
 }
 
-/// Two rows · one row of activations: the same arithmetic per row as `dotAVX2`, two chains in flight.
-@inline(__always)
-func dotPairAVX2<F: AVX2Block32>(
-    _: F.Type, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int
-) -> (Float, Float) {
-    var acc0 = SIMD8<Float>()
-    var acc1 = SIMD8<Float>()
-    var minimums0: Float = 0
-    var minimums1: Float = 0
-    for b in 0..<blocks {
-        let block0 = w0 + b &* F.byteCount
-        let block1 = w1 + b &* F.byteCount
-        let y = load256(x.quants, b &* 32)
-        if F.hasMinimum {
-            minimums0 += scale(block0, 2) * x.blockSums[b]
-            minimums1 += scale(block1, 2) * x.blockSums[b]
-        }
-        let xs = x.scales[b]
-        acc0 = accumulate(acc0, scale(block0, 0) * xs, F.laneSums(block0, y))
-        acc1 = accumulate(acc1, scale(block1, 0) * xs, F.laneSums(block1, y))
-    }
-    if F.hasMinimum { return (reduceLanes(acc0) + minimums0, reduceLanes(acc1) + minimums1) }
-    return (reduceLanes(acc0), reduceLanes(acc1))
-}
-#endif
-
-#if arch(x86_64)
 /// One quantized row · one activation row, dispatched once per row.
 func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, columns: Int) -> Float {
     switch format {
@@ -117,21 +117,6 @@ func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, co
     case .q5_K: dotQ5_KAVX2(row, x, superBlocks: columns / 256)
     case .q6_K: dotQ6_KAVX2(row, x, superBlocks: columns / 256)
     default: dotPortable(format, row, x, columns: columns)
-    }
-}
-
-/// Two quantized rows · one activation row (`blocks` counts 32-element blocks), for the `hasPairKernel` formats.
-func dotPairAVX2(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
-    switch format {
-    case .q4_0: dotPairAVX2(AVX2Q4_0.self, w0, w1, x, blocks: blocks)
-    case .q4_1: dotPairAVX2(AVX2Q4_1.self, w0, w1, x, blocks: blocks)
-    case .q5_0: dotPairAVX2(AVX2Q5_0.self, w0, w1, x, blocks: blocks)
-    case .q5_1: dotPairAVX2(AVX2Q5_1.self, w0, w1, x, blocks: blocks)
-    case .q8_0: dotPairAVX2(AVX2Q8_0.self, w0, w1, x, blocks: blocks)
-    case .q4_K: dotPairQ4_KAVX2(w0, w1, x, superBlocks: blocks / 8)
-    case .q5_K: dotPairQ5_KAVX2(w0, w1, x, superBlocks: blocks / 8)
-    case .q6_K: dotPairQ6_KAVX2(w0, w1, x, superBlocks: blocks / 8)
-    default: dotPairPortable(format, w0, w1, x, blocks: blocks)
     }
 }
 #endif

@@ -1,10 +1,16 @@
 // AVX2 dot products for Q4_K, Q5_K and Q6_K rows. Per super-block, the exact integer sums of all sub-blocks
 // come out of `vpmaddubsw` at once; the float terms are then formed eight at a time with the same operations as
 // the portable kernels of `QuantizedDotK.swift` (products and differences, never fused) and added to the
-// running total one by one in sub-block order, so results are bit-identical to them. The pair kernels run two
-// rows' chains side by side: the serial float chain, not memory, is what limits one row.
+// running total one by one in sub-block order, so results are bit-identical to them.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
+
+/// The binary16 at `offset` as a float in all eight lanes: broadcast as bits, then converted, so that no
+/// conversion merges into a live register (see `scale`).
+@inline(__always)
+func broadcastHalf(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD8<Float> {
+    _mm256_cvtph_ps(_mm_set1_epi16(Int16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self))))
+}
 
 /// The eight 6-bit scales and eight 6-bit minimums of a Q4_K/Q5_K super-block (12 bytes at `s`), as Int32.
 @inline(__always)
@@ -34,8 +40,8 @@ func activationTerms(_ x: Q8RowView, superBlock sb: Int) -> (scales: SIMD8<Float
 func addScaleMinTermsAVX2(
     _ total: inout Float, block: UnsafeRawPointer, dots: __m256i, activations: (scales: SIMD8<Float>, sums: __m256i)
 ) {
-    let d = SIMD8<Float>(repeating: scale(block, 0))
-    let dmin = SIMD8<Float>(repeating: scale(block, 2))
+    let d = broadcastHalf(block, 0)
+    let dmin = broadcastHalf(block, 2)
     let (scales, minimums) = scalesAndMinimums(block + 4)
     let da = activations.scales
     // As `addScaleMinTerms`: d · da · Float(sc · dot) − dmin · da · Float(m · s), left to right.
@@ -97,24 +103,6 @@ func dotQ4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
     return total
 }
 
-/// Two Q4_K rows · Q8 activations.
-@inline(__always)
-func dotPairQ4_KAVX2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> (Float, Float) {
-    var total0: Float = 0
-    var total1: Float = 0
-    for sb in 0..<superBlocks {
-        let a = UnsafeRawPointer(x.quants) + sb &* 256
-        let activations = activationTerms(x, superBlock: sb)
-        let block0 = w0 + sb &* 144
-        let block1 = w1 + sb &* 144
-        let dots0 = q4KDots(block0 + 16, a)
-        let dots1 = q4KDots(block1 + 16, a)
-        addScaleMinTermsAVX2(&total0, block: block0, dots: dots0, activations: activations)
-        addScaleMinTermsAVX2(&total1, block: block1, dots: dots1, activations: activations)
-    }
-    return (total0, total1)
-}
-
 /// Q5_K row · Q8 activations, bit-identical to `dotQ5_K`.
 @inline(__always)
 func dotQ5_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
@@ -125,24 +113,6 @@ func dotQ5_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
         addScaleMinTermsAVX2(&total, block: block, dots: dots, activations: activationTerms(x, superBlock: sb))
     }
     return total
-}
-
-/// Two Q5_K rows · Q8 activations.
-@inline(__always)
-func dotPairQ5_KAVX2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> (Float, Float) {
-    var total0: Float = 0
-    var total1: Float = 0
-    for sb in 0..<superBlocks {
-        let a = UnsafeRawPointer(x.quants) + sb &* 256
-        let activations = activationTerms(x, superBlock: sb)
-        let block0 = w0 + sb &* 176
-        let block1 = w1 + sb &* 176
-        let dots0 = q5KDots(block0 + 48, block0 + 16, a)
-        let dots1 = q5KDots(block1 + 48, block1 + 16, a)
-        addScaleMinTermsAVX2(&total0, block: block0, dots: dots0, activations: activations)
-        addScaleMinTermsAVX2(&total1, block: block1, dots: dots1, activations: activations)
-    }
-    return (total0, total1)
 }
 
 /// The integer part of a Q6_K super-block: per activation block j, `sc[2j] · (dot0 − 32·s0) + sc[2j+1] ·
@@ -191,27 +161,9 @@ func dotQ6_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
         let sums = load256(UnsafeRawPointer(x.sums), sb &* 32)
         let da = UnsafeRawPointer(x.scales).loadUnaligned(fromByteOffset: sb &* 32, as: SIMD8<Float>.self)
         let combined = q6KCombined(block, a, sums: sums)
-        addInOrder(&total, SIMD8<Float>(repeating: scale(block, 208)) * da * asFloats(combined))
+        addInOrder(&total, broadcastHalf(block, 208) * da * asFloats(combined))
     }
     return total
 }
 
-/// Two Q6_K rows · Q8 activations.
-@inline(__always)
-func dotPairQ6_KAVX2(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> (Float, Float) {
-    var total0: Float = 0
-    var total1: Float = 0
-    for sb in 0..<superBlocks {
-        let block0 = w0 + sb &* 210
-        let block1 = w1 + sb &* 210
-        let a = UnsafeRawPointer(x.quants) + sb &* 256
-        let sums = load256(UnsafeRawPointer(x.sums), sb &* 32)
-        let da = UnsafeRawPointer(x.scales).loadUnaligned(fromByteOffset: sb &* 32, as: SIMD8<Float>.self)
-        let combined0 = q6KCombined(block0, a, sums: sums)
-        let combined1 = q6KCombined(block1, a, sums: sums)
-        addInOrder(&total0, SIMD8<Float>(repeating: scale(block0, 208)) * da * asFloats(combined0))
-        addInOrder(&total1, SIMD8<Float>(repeating: scale(block1, 208)) * da * asFloats(combined1))
-    }
-    return (total0, total1)
-}
 #endif
