@@ -63,14 +63,20 @@ package func multiply(
         precondition(input.quantized != nil, "quantized weights need quantized activations")
     }
     let outputs = weights.rows
-    if input.count > 1 && hasTiledKernel(weights.format) {
+    #if arch(x86_64)
+    if input.count > 1 && hasNativeKernel(weights.format) {
+        pool.parallelFor(outputs, granule: 8) { rows, _ in multiplyTokensAVX2(weights, input, rows: rows, into: output) }
+        return
+    }
+    #endif
+    if input.count > 1 && hasTiledKernel(weights.format) && !hasNativeKernel(weights.format) {
         let bytes = UnpackedRow.byteCount(blocks: weights.columns / 32)
         pool.parallelFor(outputs, granule: 8) { rows, worker in
             multiplyTiled(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)
         }
         return
     }
-    if input.count > 1 && hasTiledKQuantKernel(weights.format) {
+    if input.count > 1 && hasTiledKQuantKernel(weights.format) && !hasNativeKernel(weights.format) {
         let bytes = UnpackedKRow.byteCount(blocks: weights.columns / 32)
         pool.parallelFor(outputs, granule: 8) { rows, worker in
             multiplyTiledK(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)

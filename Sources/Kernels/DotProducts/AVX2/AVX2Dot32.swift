@@ -12,56 +12,66 @@ protocol AVX2Block32 {
     static var byteCount: Int { get }
     /// Whether the format has a minimum (`m · Σ activations`) term.
     static var hasMinimum: Bool { get }
+    /// Whether the weight bytes are signed (else they are 0…31).
+    static var isSigned: Bool { get }
+    /// The block's 32 weights as bytes, in element order.
+    static func weights(_ block: UnsafeRawPointer) -> __m256i
+}
+
+extension AVX2Block32 {
     /// The block's eight Int32 lane sums against activation bytes `y`.
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i
+    @inline(__always)
+    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
+        isSigned ? laneSumsSigned(weights(block), y) : laneSumsUnsigned(weights(block), y)
+    }
 }
 
 enum AVX2Q4_0: AVX2Block32 {
     static var byteCount: Int { 18 }
     static var hasMinimum: Bool { false }
+    static var isSigned: Bool { true }
     @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
-        laneSumsSigned(_mm256_sub_epi8(nibbleBytes(block + 2), _mm256_set1_epi8(8)), y)
+    static func weights(_ block: UnsafeRawPointer) -> __m256i {
+        _mm256_sub_epi8(nibbleBytes(block + 2), _mm256_set1_epi8(8))
     }
 }
 
 enum AVX2Q4_1: AVX2Block32 {
     static var byteCount: Int { 20 }
     static var hasMinimum: Bool { true }
+    static var isSigned: Bool { false }
     @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
-        laneSumsUnsigned(nibbleBytes(block + 4), y)
-    }
+    static func weights(_ block: UnsafeRawPointer) -> __m256i { nibbleBytes(block + 4) }
 }
 
 enum AVX2Q5_0: AVX2Block32 {
     static var byteCount: Int { 22 }
     static var hasMinimum: Bool { false }
+    static var isSigned: Bool { true }
     @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
+    static func weights(_ block: UnsafeRawPointer) -> __m256i {
         let high = fifthBitBytes(block.loadUnaligned(fromByteOffset: 2, as: UInt32.self).littleEndian)
-        let w = _mm256_sub_epi8(_mm256_or_si256(nibbleBytes(block + 6), high), _mm256_set1_epi8(16))
-        return laneSumsSigned(w, y)
+        return _mm256_sub_epi8(_mm256_or_si256(nibbleBytes(block + 6), high), _mm256_set1_epi8(16))
     }
 }
 
 enum AVX2Q5_1: AVX2Block32 {
     static var byteCount: Int { 24 }
     static var hasMinimum: Bool { true }
+    static var isSigned: Bool { false }
     @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
+    static func weights(_ block: UnsafeRawPointer) -> __m256i {
         let high = fifthBitBytes(block.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
-        return laneSumsUnsigned(_mm256_or_si256(nibbleBytes(block + 8), high), y)
+        return _mm256_or_si256(nibbleBytes(block + 8), high)
     }
 }
 
 enum AVX2Q8_0: AVX2Block32 {
     static var byteCount: Int { 34 }
     static var hasMinimum: Bool { false }
+    static var isSigned: Bool { true }
     @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
-        laneSumsSigned(load256(block, 2), y)
-    }
+    static func weights(_ block: UnsafeRawPointer) -> __m256i { load256(block, 2) }
 }
 
 /// The binary16 pair at the start of a block (d, then m) as floats in lanes 0 and 1.
@@ -105,6 +115,14 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
     return F.hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
 }
 
+/// Whether `format` has an AVX2 kernel.
+func hasNativeKernel(_ format: WeightFormat) -> Bool {
+    switch format {
+    case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: true
+    default: false
+    }
+}
+
 /// One quantized row · one activation row, dispatched once per row.
 func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, columns: Int) -> Float {
     switch format {
@@ -119,4 +137,6 @@ func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, co
     default: dotPortable(format, row, x, columns: columns)
     }
 }
+#else
+func hasNativeKernel(_ format: WeightFormat) -> Bool { false }
 #endif

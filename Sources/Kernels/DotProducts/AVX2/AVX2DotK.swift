@@ -35,60 +35,51 @@ func activationTerms(_ x: Q8RowView, superBlock sb: Int) -> (scales: SIMD8<Float
     return (scales, pairSums(load256(UnsafeRawPointer(x.sums), sb &* 32)))
 }
 
-/// Adds one Q4_K/Q5_K super-block's eight sub-block terms to `total`, given its integer dots.
+/// One Q4_K/Q5_K super-block's eight sub-block terms, given its integer dots: what the portable kernel adds to
+/// its total one by one.
 @inline(__always)
-func addScaleMinTermsAVX2(
-    _ total: inout Float, block: UnsafeRawPointer, dots: __m256i, activations: (scales: SIMD8<Float>, sums: __m256i)
-) {
+func scaleMinTerms(block: UnsafeRawPointer, dots: __m256i, activations: (scales: SIMD8<Float>, sums: __m256i)) -> SIMD8<Float> {
     let d = broadcastHalf(block, 0)
     let dmin = broadcastHalf(block, 2)
     let (scales, minimums) = scalesAndMinimums(block + 4)
     let da = activations.scales
     // As `addScaleMinTerms`: d · da · Float(sc · dot) − dmin · da · Float(m · s), left to right.
-    let terms = d * da * asFloats(_mm256_mullo_epi32(scales, dots))
+    return d * da * asFloats(_mm256_mullo_epi32(scales, dots))
         - dmin * da * asFloats(_mm256_mullo_epi32(minimums, activations.sums))
-    addInOrder(&total, terms)
 }
 
-/// The eight sub-block dots of a Q4_K super-block (128 bytes of nibbles at `qs`) with activation bytes `a`.
+/// The weight bytes of Q4_K sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles).
 @inline(__always)
-func q4KDots(_ qs: UnsafeRawPointer, _ a: UnsafeRawPointer) -> __m256i {
+func q4KWeights(_ qs: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
     let mask = _mm256_set1_epi8(0x0F)
-    let q0 = load256(qs, 0), q1 = load256(qs, 32), q2 = load256(qs, 64), q3 = load256(qs, 96)
-    let d0 = laneSumsUnsigned(_mm256_and_si256(q0, mask), load256(a, 0))
-    let d1 = laneSumsUnsigned(_mm256_and_si256(_mm256_srli_epi16(q0, 4), mask), load256(a, 32))
-    let d2 = laneSumsUnsigned(_mm256_and_si256(q1, mask), load256(a, 64))
-    let d3 = laneSumsUnsigned(_mm256_and_si256(_mm256_srli_epi16(q1, 4), mask), load256(a, 96))
-    let d4 = laneSumsUnsigned(_mm256_and_si256(q2, mask), load256(a, 128))
-    let d5 = laneSumsUnsigned(_mm256_and_si256(_mm256_srli_epi16(q2, 4), mask), load256(a, 160))
-    let d6 = laneSumsUnsigned(_mm256_and_si256(q3, mask), load256(a, 192))
-    let d7 = laneSumsUnsigned(_mm256_and_si256(_mm256_srli_epi16(q3, 4), mask), load256(a, 224))
-    return sumsOfEight(d0, d1, d2, d3, d4, d5, d6, d7)
+    let q = load256(qs, pair &* 32)
+    return (_mm256_and_si256(q, mask), _mm256_and_si256(_mm256_srli_epi16(q, 4), mask))
 }
 
-/// As `q4KDots` for Q5_K: `qh` (32 bytes) adds bit j of byte i as 16 to element i of sub-block j.
+/// As `q4KWeights` for Q5_K: bit j of `qh` byte i adds 16 to element i of sub-block j.
 @inline(__always)
-func q5KDots(_ qs: UnsafeRawPointer, _ qh: UnsafeRawPointer, _ a: UnsafeRawPointer) -> __m256i {
-    let mask = _mm256_set1_epi8(0x0F)
+func q5KWeights(_ qs: UnsafeRawPointer, _ qh: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
+    let (low, high) = q4KWeights(qs, pair: pair)
+    let bits = load256(qh)
     let sixteen = _mm256_set1_epi8(16)
-    let high = load256(qh)
-    @inline(__always)
-    func fifth(_ j: Int32) -> __m256i {
-        // Bit j of each byte moved to bit 4: shift the 16-bit lanes, then keep only bit 4 of each byte.
-        let shifted = j <= 4 ? _mm256_slli_epi16(high, 4 &- j) : _mm256_srli_epi16(high, j &- 4)
-        return _mm256_and_si256(shifted, sixteen)
-    }
-    @inline(__always)
-    func dots(_ q: __m256i, _ j: Int32, _ offset: Int) -> (__m256i, __m256i) {
-        let low = _mm256_or_si256(_mm256_and_si256(q, mask), fifth(j))
-        let up = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q, 4), mask), fifth(j &+ 1))
-        return (laneSumsUnsigned(low, load256(a, offset)), laneSumsUnsigned(up, load256(a, offset &+ 32)))
-    }
-    let (d0, d1) = dots(load256(qs, 0), 0, 0)
-    let (d2, d3) = dots(load256(qs, 32), 2, 64)
-    let (d4, d5) = dots(load256(qs, 64), 4, 128)
-    let (d6, d7) = dots(load256(qs, 96), 6, 192)
-    return sumsOfEight(d0, d1, d2, d3, d4, d5, d6, d7)
+    // Bits 2·pair and 2·pair + 1 moved to bit 4 of their byte: shift the 16-bit lanes, keep only bit 4 of each
+    // byte (what crosses a byte boundary never lands on bit 4).
+    let j = Int32(pair &* 2)
+    let fifth0 = j <= 4 ? _mm256_slli_epi16(bits, 4 &- j) : _mm256_srli_epi16(bits, j &- 4)
+    let fifth1 = j &+ 1 <= 4 ? _mm256_slli_epi16(bits, 3 &- j) : _mm256_srli_epi16(bits, j &- 3)
+    return (_mm256_or_si256(low, _mm256_and_si256(fifth0, sixteen)),
+            _mm256_or_si256(high, _mm256_and_si256(fifth1, sixteen)))
+}
+
+/// The eight sub-block dots of a Q4_K/Q5_K super-block with activation bytes `a`, given its weight bytes.
+@inline(__always)
+func kDots(_ a: UnsafeRawPointer, _ weights: (Int) -> (__m256i, __m256i)) -> __m256i {
+    let (w0, w1) = weights(0), (w2, w3) = weights(1), (w4, w5) = weights(2), (w6, w7) = weights(3)
+    return sumsOfEight(
+        laneSumsUnsigned(w0, load256(a, 0)), laneSumsUnsigned(w1, load256(a, 32)),
+        laneSumsUnsigned(w2, load256(a, 64)), laneSumsUnsigned(w3, load256(a, 96)),
+        laneSumsUnsigned(w4, load256(a, 128)), laneSumsUnsigned(w5, load256(a, 160)),
+        laneSumsUnsigned(w6, load256(a, 192)), laneSumsUnsigned(w7, load256(a, 224)))
 }
 
 /// Q4_K row · Q8 activations, bit-identical to `dotQ4_K`.
@@ -97,8 +88,8 @@ func dotQ4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 144
-        let dots = q4KDots(block + 16, UnsafeRawPointer(x.quants) + sb &* 256)
-        addScaleMinTermsAVX2(&total, block: block, dots: dots, activations: activationTerms(x, superBlock: sb))
+        let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { q4KWeights(block + 16, pair: $0) }
+        addInOrder(&total, scaleMinTerms(block: block, dots: dots, activations: activationTerms(x, superBlock: sb)))
     }
     return total
 }
@@ -109,18 +100,23 @@ func dotQ5_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 176
-        let dots = q5KDots(block + 48, block + 16, UnsafeRawPointer(x.quants) + sb &* 256)
-        addScaleMinTermsAVX2(&total, block: block, dots: dots, activations: activationTerms(x, superBlock: sb))
+        let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { q5KWeights(block + 48, block + 16, pair: $0) }
+        addInOrder(&total, scaleMinTerms(block: block, dots: dots, activations: activationTerms(x, superBlock: sb)))
     }
     return total
 }
 
-/// The integer part of a Q6_K super-block: per activation block j, `sc[2j] · (dot0 − 32·s0) + sc[2j+1] ·
-/// (dot1 − 32·s1)` over its two 16-element halves, as in `dotQ6_K`.
+/// The 6-bit values of a Q6_K super-block as bytes (0–63), one vector per activation block (32 elements).
+struct Q6KValues {
+    let v0, v1, v2, v3, v4, v5, v6, v7: __m256i
+}
+
 @inline(__always)
-func q6KCombined(_ block: UnsafeRawPointer, _ a: UnsafeRawPointer, sums: __m256i) -> __m256i {
+func q6KValues(_ block: UnsafeRawPointer) -> Q6KValues {
     let mask = _mm256_set1_epi8(0x0F)
     let three = _mm256_set1_epi8(3)
+    // Group g of half h: low nibble (g < 2) or high nibble of ql[64h + 32(g % 2) ..< +32], bits 2g…2g+1 of
+    // qh[32h ..< +32] on top.
     @inline(__always)
     func values(_ low: __m256i, _ high: __m256i, _ lowShift: Int32, _ highShift: Int32) -> __m256i {
         let l = _mm256_and_si256(lowShift == 0 ? low : _mm256_srli_epi16(low, lowShift), mask)
@@ -129,15 +125,20 @@ func q6KCombined(_ block: UnsafeRawPointer, _ a: UnsafeRawPointer, sums: __m256i
     }
     let l0 = load256(block, 0), l1 = load256(block, 32), h0 = load256(block, 128)
     let l2 = load256(block, 64), l3 = load256(block, 96), h1 = load256(block, 160)
-    let d0 = laneSumsUnsigned(values(l0, h0, 0, 0), load256(a, 0))
-    let d1 = laneSumsUnsigned(values(l1, h0, 0, 2), load256(a, 32))
-    let d2 = laneSumsUnsigned(values(l0, h0, 4, 4), load256(a, 64))
-    let d3 = laneSumsUnsigned(values(l1, h0, 4, 6), load256(a, 96))
-    let d4 = laneSumsUnsigned(values(l2, h1, 0, 0), load256(a, 128))
-    let d5 = laneSumsUnsigned(values(l3, h1, 0, 2), load256(a, 160))
-    let d6 = laneSumsUnsigned(values(l2, h1, 4, 4), load256(a, 192))
-    let d7 = laneSumsUnsigned(values(l3, h1, 4, 6), load256(a, 224))
-    let (dot0, dot1) = halfSumsOfEight(d0, d1, d2, d3, d4, d5, d6, d7)
+    return Q6KValues(
+        v0: values(l0, h0, 0, 0), v1: values(l1, h0, 0, 2), v2: values(l0, h0, 4, 4), v3: values(l1, h0, 4, 6),
+        v4: values(l2, h1, 0, 0), v5: values(l3, h1, 0, 2), v6: values(l2, h1, 4, 4), v7: values(l3, h1, 4, 6))
+}
+
+/// The integer part of a Q6_K super-block: per activation block j, `sc[2j] · (dot0 − 32·s0) + sc[2j+1] ·
+/// (dot1 − 32·s1)` over its two 16-element halves, as in `dotQ6_K`.
+@inline(__always)
+func q6KCombined(_ block: UnsafeRawPointer, _ v: Q6KValues, _ a: UnsafeRawPointer, sums: __m256i) -> __m256i {
+    let (dot0, dot1) = halfSumsOfEight(
+        laneSumsUnsigned(v.v0, load256(a, 0)), laneSumsUnsigned(v.v1, load256(a, 32)),
+        laneSumsUnsigned(v.v2, load256(a, 64)), laneSumsUnsigned(v.v3, load256(a, 96)),
+        laneSumsUnsigned(v.v4, load256(a, 128)), laneSumsUnsigned(v.v5, load256(a, 160)),
+        laneSumsUnsigned(v.v6, load256(a, 192)), laneSumsUnsigned(v.v7, load256(a, 224)))
     // Scales (Int8) and activation half sums (Int16) split into even (first half) and odd (second half) entries.
     let scales16 = _mm256_cvtepi8_epi16(load128(block, 192))
     let even = _mm256_set1_epi32(0x0000_0001)
@@ -160,7 +161,7 @@ func dotQ6_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
         let a = UnsafeRawPointer(x.quants) + sb &* 256
         let sums = load256(UnsafeRawPointer(x.sums), sb &* 32)
         let da = UnsafeRawPointer(x.scales).loadUnaligned(fromByteOffset: sb &* 32, as: SIMD8<Float>.self)
-        let combined = q6KCombined(block, a, sums: sums)
+        let combined = q6KCombined(block, q6KValues(block), a, sums: sums)
         addInOrder(&total, broadcastHalf(block, 208) * da * asFloats(combined))
     }
     return total
