@@ -65,7 +65,10 @@ package func multiply(
     let outputs = weights.rows
     #if arch(x86_64)
     if input.count > 1 && hasNativeKernel(weights.format) {
-        pool.parallelFor(outputs, granule: 8) { rows, _ in multiplyTokensAVX2(weights, input, rows: rows, into: output) }
+        let bytes = FourTokenScales.byteCount(blocks: weights.columns / 32)
+        pool.parallelFor(outputs, granule: 8) { rows, worker in
+            multiplyTokensAVX2(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)
+        }
         return
     }
     #endif

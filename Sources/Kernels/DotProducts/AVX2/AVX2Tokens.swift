@@ -50,6 +50,26 @@ struct Q8Tokens {
     }
 }
 
+/// Four tokens' block scales and block sums side by side (`scales[b]` lane k = token k's scale of block b),
+/// gathered once per token group and row tile instead of once per row.
+struct FourTokenScales {
+    let scales: UnsafeMutablePointer<SIMD4<Float>>
+    let blockSums: UnsafeMutablePointer<SIMD4<Float>>
+
+    /// Room for `blocks` blocks at `memory` (`byteCount(blocks:)` bytes, 16-byte aligned).
+    init(memory: UnsafeMutableRawPointer, blocks: Int) {
+        scales = memory.bindMemory(to: SIMD4<Float>.self, capacity: 2 &* blocks)
+        blockSums = scales + blocks
+    }
+
+    static func byteCount(blocks: Int) -> Int { 32 &* blocks }
+
+    func fill(_ x: Q8Tokens, blocks: Int, minimums: Bool) {
+        for b in 0..<blocks { scales[b] = x.four(x.scales, b) }
+        if minimums { for b in 0..<blocks { blockSums[b] = x.four(x.blockSums, b) } }
+    }
+}
+
 /// A binary16 as a float in four lanes, converted from broadcast bits (see `scale`).
 @inline(__always)
 func broadcastHalf4(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
@@ -58,7 +78,9 @@ func broadcastHalf4(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD4<Float> {
 
 /// One row · tokens 0–3 of `x`.
 @inline(__always)
-func dotTokens4AVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8Tokens, blocks: Int) -> SIMD4<Float> {
+func dotTokens4AVX2<F: AVX2Block32>(
+    _: F.Type, _ w: UnsafeRawPointer, _ x: Q8Tokens, _ four: FourTokenScales, blocks: Int
+) -> SIMD4<Float> {
     var acc0 = SIMD8<Float>(), acc1 = SIMD8<Float>(), acc2 = SIMD8<Float>(), acc3 = SIMD8<Float>()
     var minimums = SIMD4<Float>()
     let ones = _mm256_set1_epi16(1)
@@ -74,10 +96,10 @@ func dotTokens4AVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8Tok
         }
         let l0 = lanes(load256(q)), l1 = lanes(load256(q, stride))
         let l2 = lanes(load256(q, 2 &* stride)), l3 = lanes(load256(q, 3 &* stride))
-        let products = broadcastHalf4(block, 0) * x.four(x.scales, b)
+        let products = broadcastHalf4(block, 0) * four.scales[b]
         if F.hasMinimum {
             // Each token's m · blockSum, added to its own running sum as `dotAVX2` does.
-            minimums += broadcastHalf4(block, 2) * x.four(x.blockSums, b)
+            minimums += broadcastHalf4(block, 2) * four.blockSums[b]
         }
         acc0 = accumulate(acc0, products[0], l0)
         acc1 = accumulate(acc1, products[1], l1)
@@ -90,13 +112,15 @@ func dotTokens4AVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8Tok
 
 /// One row · tokens 0–3, dispatched once per row; nil for formats without a four-token kernel.
 @inline(__always)
-func dotTokens4AVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8Tokens, columns: Int) -> SIMD4<Float>? {
+func dotTokens4AVX2(
+    _ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8Tokens, _ four: FourTokenScales, columns: Int
+) -> SIMD4<Float>? {
     switch format {
-    case .q4_0: dotTokens4AVX2(AVX2Q4_0.self, row, x, blocks: columns / 32)
-    case .q4_1: dotTokens4AVX2(AVX2Q4_1.self, row, x, blocks: columns / 32)
-    case .q5_0: dotTokens4AVX2(AVX2Q5_0.self, row, x, blocks: columns / 32)
-    case .q5_1: dotTokens4AVX2(AVX2Q5_1.self, row, x, blocks: columns / 32)
-    case .q8_0: dotTokens4AVX2(AVX2Q8_0.self, row, x, blocks: columns / 32)
+    case .q4_0: dotTokens4AVX2(AVX2Q4_0.self, row, x, four, blocks: columns / 32)
+    case .q4_1: dotTokens4AVX2(AVX2Q4_1.self, row, x, four, blocks: columns / 32)
+    case .q5_0: dotTokens4AVX2(AVX2Q5_0.self, row, x, four, blocks: columns / 32)
+    case .q5_1: dotTokens4AVX2(AVX2Q5_1.self, row, x, four, blocks: columns / 32)
+    case .q8_0: dotTokens4AVX2(AVX2Q8_0.self, row, x, four, blocks: columns / 32)
     default: nil
     }
 }
@@ -114,10 +138,16 @@ func dotTokens4KAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8Tok
 
 /// `output[t * rows + r]` for the rows `rows` of `weights` and every token of `input`: rows in tiles whose
 /// weights stay in cache while four tokens at a time pass over them.
-func multiplyTokensAVX2(_ weights: MatrixView, _ input: MatrixInput, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+func multiplyTokensAVX2(
+    _ weights: MatrixView, _ input: MatrixInput, rows: Range<Int>, scratch: UnsafeMutableRawPointer,
+    into output: UnsafeMutablePointer<Float>
+) {
     let activations = input.quantized!
     let outputs = weights.rows
     let columns = weights.columns
+    let four = FourTokenScales(memory: scratch, blocks: columns / 32)
+    let kQuant = isKQuant(weights.format)
+    let minimums = weights.format == .q4_1 || weights.format == .q5_1
     let tile = 16
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
@@ -125,9 +155,10 @@ func multiplyTokensAVX2(_ weights: MatrixView, _ input: MatrixInput, rows: Range
         var t = 0
         while t &+ 4 <= input.count {
             let x = Q8Tokens(activations, first: t)
+            if !kQuant { four.fill(x, blocks: columns / 32, minimums: minimums) }
             for r in r0..<r1 {
                 let row = weights.row(r)
-                let four = dotTokens4AVX2(weights.format, row, x, columns: columns)
+                let four = dotTokens4AVX2(weights.format, row, x, four, columns: columns)
                     ?? dotTokens4KAVX2(weights.format, row, x, columns: columns)!
                 for k in 0..<4 { output[(t &+ k) &* outputs &+ r] = four[k] }
             }
@@ -221,5 +252,16 @@ func dotTokens4Q6_KAVX2(_ w: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int) 
         addInOrder4(&total, terms(0), terms(1), terms(2), terms(3))
     }
     return total
+}
+#endif
+
+#if arch(x86_64)
+/// Whether `format` is a K-quant (its four-token kernel reads each token's scales as whole vectors already).
+@inline(__always)
+func isKQuant(_ format: WeightFormat) -> Bool {
+    switch format {
+    case .q4_K, .q5_K, .q6_K: true
+    default: false
+    }
 }
 #endif
