@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 /// Where one layer's keys and values live in a paged KV cache.
 ///
 /// Memory layout of each of the two regions (keys, values), per block of `blockSize` token slots:
@@ -162,6 +166,18 @@ private func forEachPosition(
     }
 }
 
+/// Sixteen binary16 values at `p + offset` as floats (exact). On x86-64 two `vcvtph2ps`: the standard library's
+/// generic `SIMD16<Float>(SIMD16<Float16>)` was an out-of-line call there.
+@inline(__always)
+func halves(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
+    #if arch(x86_64)
+    SIMD16(lowHalf: _mm256_cvtph_ps(p.loadUnaligned(fromByteOffset: offset, as: __m128i.self)),
+           highHalf: _mm256_cvtph_ps(p.loadUnaligned(fromByteOffset: offset &+ 16, as: __m128i.self)))
+    #else
+    SIMD16<Float>(p.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float16>.self))
+    #endif
+}
+
 /// Sums 16 lanes in the tree GCC's `_mm512_reduce_add_ps` uses.
 @inline(__always)
 func reduce16(_ v: SIMD16<Float>) -> Float {
@@ -186,13 +202,13 @@ private func halfDot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, count: In
     var i = 0
     while i < steps {
         x0.addProduct(qr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self),
-                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<Float16>.self)))
+                      halves(k, i &* 2))
         x1.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 16) &* 4, as: SIMD16<Float>.self),
-                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 16) &* 2, as: SIMD16<Float16>.self)))
+                      halves(k, (i &+ 16) &* 2))
         x2.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 32) &* 4, as: SIMD16<Float>.self),
-                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 32) &* 2, as: SIMD16<Float16>.self)))
+                      halves(k, (i &+ 32) &* 2))
         x3.addProduct(qr.loadUnaligned(fromByteOffset: (i &+ 48) &* 4, as: SIMD16<Float>.self),
-                      SIMD16<Float>(k.loadUnaligned(fromByteOffset: (i &+ 48) &* 2, as: SIMD16<Float16>.self)))
+                      halves(k, (i &+ 48) &* 2))
         i &+= 64
     }
     var total = Double(reduceAccumulators(x0, x1, x2, x3))
@@ -212,7 +228,7 @@ private func tiledHalfDot(_ q: UnsafePointer<Float>, _ k: UnsafeRawPointer, coun
     var i = 0
     while i < count {
         acc.addProduct(
-            SIMD16<Float>(k.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<Float16>.self)),
+            halves(k, i &* 2),
             qr.loadUnaligned(fromByteOffset: i &* 4, as: SIMD16<Float>.self))
         i &+= 16
     }
@@ -294,16 +310,21 @@ private func accumulateHalfValues(
         for i in 0..<hd { a[i] = b[i] + a[i] }
     }
     let (r0, r1, r2, r3) = (row(0), row(1), row(2), row(3))
-    for i in 0..<hd {
-        var total = Double((r0[i] + r2[i]) + (r1[i] + r3[i]))
+    // Each dimension's tail is its own chain of double additions in position order; running the chains of all
+    // dimensions side by side (positions outer) keeps every chain's order and lets the dimensions vectorize.
+    withUnsafeTemporaryAllocation(of: Double.self, capacity: hd) { totals in
+        for i in 0..<hd { totals[i] = Double((r0[i] + r2[i]) + (r1[i] + r3[i])) }
         var j = steps
         while j < length {
             let block = Int(blockTable[j / layer.blockSize])
             let value = UnsafeRawPointer(layer.values) + layer.offset(block: block, head: kvHead, slot: j % layer.blockSize)
-            total += Double(weights[j] * Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
+            let w = weights[j]
+            for i in 0..<hd {
+                totals[i] += Double(w * Float(value.loadUnaligned(fromByteOffset: i &* 2, as: Float16.self)))
+            }
             j &+= 1
         }
-        output[i] = Float(total)
+        for i in 0..<hd { output[i] = Float(totals[i]) }
     }
 }
 
