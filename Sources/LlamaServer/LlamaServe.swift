@@ -13,6 +13,11 @@ enum LlamaServe {
     ]
 
     static func main() async {
+        let missing = CPUCheck.missingFeatures()
+        guard missing.isEmpty else {
+            fail("this x86-64 build needs AVX2, FMA and F16C (Intel Haswell / AMD Excavator or newer); this CPU lacks "
+                + missing.joined(separator: ", "))
+        }
         var arguments = Array(CommandLine.arguments.dropFirst())
         guard let name = arguments.first, name != "--help", name != "-h", name != "help" else {
             printUsage()
