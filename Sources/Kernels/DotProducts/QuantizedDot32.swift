@@ -182,9 +182,12 @@ struct Q8RowView {
     let sums: UnsafePointer<Int16>
     /// The quants widened and in the folded order (see `fold`).
     let lanes: UnsafeRawPointer
+    /// Eight Int32 per block: 8 · each lane's sum of quants (x86-64 only).
+    let laneOffsets: UnsafeRawPointer
 
     init(_ activations: Q8Activations, row: Int) {
         lanes = UnsafeRawPointer(activations.lanes + row &* activations.rowLength)
+        laneOffsets = UnsafeRawPointer(activations.laneOffsets + row &* activations.rowLength / 4)
         quants = UnsafePointer(activations.quants + row &* activations.rowLength)
         scales = UnsafePointer(activations.scales + row &* activations.blocksPerRow)
         blockSums = UnsafePointer(activations.blockSums + row &* activations.blocksPerRow)

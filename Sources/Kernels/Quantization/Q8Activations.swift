@@ -8,6 +8,8 @@
 /// sums[row * 2 * blocks + 2b + {0,1}]      Int16, Σ q over each 16-element half (offset and min terms)
 /// lanes[row * rowLength + 32b ..< +32]    Int16, q widened and reordered for the tiled kernels (see
 ///                                          `fold`): the multi-token path reads these
+/// laneOffsets[row * rowLength / 4 + 8b + k] Int32, 8 · (q[4k] + … + q[4k+3]): on x86-64, what the AVX2 decode
+///                                          kernels take off Σ nibble·q to get Σ (nibble − 8)·q (Q4_0)
 /// ```
 /// Quantizing once per matrix input and reusing it for every weight row (and for Q, K and V, which share an
 /// input) is what makes the integer kernels cheaper than dequantizing weights. The rounding follows ggml's x86
@@ -19,6 +21,7 @@ package struct Q8Activations {
     package let blockSums: UnsafeMutablePointer<Float>
     package let sums: UnsafeMutablePointer<Int16>
     package let lanes: UnsafeMutablePointer<Int16>
+    package let laneOffsets: UnsafeMutablePointer<Int32>
     package let rowLength: Int
     package let rowCapacity: Int
 
@@ -35,6 +38,7 @@ package struct Q8Activations {
         blockSums = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
         sums = .allocate(capacity: max(1, rowLength / 16 * rowCapacity))
         lanes = .allocate(capacity: max(1, rowLength * rowCapacity))
+        laneOffsets = .allocate(capacity: max(1, rowLength / 4 * rowCapacity))
     }
 
     /// Frees the storage. The value must not be used afterwards.
@@ -44,6 +48,7 @@ package struct Q8Activations {
         blockSums.deallocate()
         sums.deallocate()
         lanes.deallocate()
+        laneOffsets.deallocate()
     }
 
     /// Quantizes `rows` rows of `rowLength` floats from `input` (row-major) into rows `firstRow...`.
@@ -57,6 +62,9 @@ package struct Q8Activations {
                 sums: sums + b &* 2)
             // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
             storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
+            #if arch(x86_64)
+            storeLaneOffsets(quants + b &* 32, into: laneOffsets + b &* 8)
+            #endif
         }
     }
 }
@@ -117,3 +125,14 @@ func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int
     o.storeBytes(of: a, as: SIMD16<Int16>.self)
     o.storeBytes(of: b, toByteOffset: 32, as: SIMD16<Int16>.self)
 }
+
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+
+/// Writes 8 · (the sum of each four consecutive quants) of a block: eight Int32, exact.
+@inline(__always)
+func storeLaneOffsets(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int32>) {
+    let sums = laneSumsUnsigned(_mm256_set1_epi8(8), load256(UnsafeRawPointer(q)))
+    UnsafeMutableRawPointer(out).storeBytes(of: sums, as: __m256i.self)
+}
+#endif

@@ -19,6 +19,17 @@ protocol AVX2Block32 {
 }
 
 extension AVX2Block32 {
+    /// Decode's lane sums for block `b`. Q4_0 multiplies its unsigned nibbles and takes off the activations'
+    /// precomputed 8 · Σq (`laneOffsets`) instead of moving signs: the same exact integers, two fewer
+    /// instructions per block.
+    @inline(__always)
+    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i, _ x: Q8RowView, _ b: Int) -> __m256i {
+        if Self.self == AVX2Q4_0.self {
+            return _mm256_sub_epi32(laneSumsUnsigned(nibbleBytes(block + 2), y), load256(x.laneOffsets, b &* 32))
+        }
+        return laneSums(block, y)
+    }
+
     /// The block's eight Int32 lane sums against activation bytes `y`.
     @inline(__always)
     static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
@@ -95,8 +106,8 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
             let bits = UInt32(block0.loadUnaligned(as: UInt16.self)) | UInt32(block1.loadUnaligned(as: UInt16.self)) &<< 16
             let scales = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: bits)))
                 * SIMD4<Float>(x.scales[first], x.scales[first &+ 1], 0, 0)
-            acc = accumulate(acc, scales[0], F.laneSums(block0, load256(x.quants, first &* 32)))
-            acc = accumulate(acc, scales[1], F.laneSums(block1, load256(x.quants, first &* 32 &+ 32)))
+            acc = accumulate(acc, scales[0], F.laneSums(block0, load256(x.quants, first &* 32), x, first))
+            acc = accumulate(acc, scales[1], F.laneSums(block1, load256(x.quants, first &* 32 &+ 32), x, first &+ 1))
             first &+= 2
         }
     }
@@ -109,7 +120,7 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
             minimums += products[1]
             acc = accumulate(acc, products[0], F.laneSums(block, y))
         } else {
-            acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y))
+            acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y, x, b))
         }
     }
     return F.hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
