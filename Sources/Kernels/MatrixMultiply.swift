@@ -72,6 +72,10 @@ package func multiply(
         return
     }
     #endif
+    if weights.usesQuantizedInput && !hasNativeKernel(weights.format) {
+        // The portable kernels read the activations' folded lanes, written on demand on x86-64.
+        input.quantized!.prepareFoldedLanes(rows: input.count)
+    }
     if input.count > 1 && hasTiledKernel(weights.format) && !hasNativeKernel(weights.format) {
         let bytes = UnpackedRow.byteCount(blocks: weights.columns / 32)
         pool.parallelFor(outputs, granule: 8) { rows, worker in

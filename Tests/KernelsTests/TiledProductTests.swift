@@ -81,6 +81,7 @@ import Testing
         matrix.withUnsafeBytes { w in
             input.withUnsafeBufferPointer { x in
                 q8.quantize(x.baseAddress!, rows: 1)
+                q8.prepareFoldedLanes(rows: 1)
                 let view = MatrixView(format: format, rows: rows, columns: columns, base: w.baseAddress!)
                 // The pair kernels directly: on x86-64 `multiply` takes the AVX2 one-row kernels instead.
                 let row = Q8RowView(q8, row: 0)

@@ -22,6 +22,9 @@ package struct Q8Activations {
     package let sums: UnsafeMutablePointer<Int16>
     package let lanes: UnsafeMutablePointer<Int16>
     package let laneOffsets: UnsafeMutablePointer<Int32>
+    /// Whether `lanes` is up to date with `quants`: on x86-64 only the portable kernels of the rare formats
+    /// without AVX2 kernels read it, so it is written on demand there (`prepareFoldedLanes`).
+    private let lanesCurrent: UnsafeMutablePointer<Bool>
     package let rowLength: Int
     package let rowCapacity: Int
 
@@ -39,6 +42,8 @@ package struct Q8Activations {
         sums = .allocate(capacity: max(1, rowLength / 16 * rowCapacity))
         lanes = .allocate(capacity: max(1, rowLength * rowCapacity))
         laneOffsets = .allocate(capacity: max(1, rowLength / 4 * rowCapacity))
+        lanesCurrent = .allocate(capacity: 1)
+        lanesCurrent.initialize(to: false)
     }
 
     /// Frees the storage. The value must not be used afterwards.
@@ -49,6 +54,17 @@ package struct Q8Activations {
         sums.deallocate()
         lanes.deallocate()
         laneOffsets.deallocate()
+        lanesCurrent.deallocate()
+    }
+
+    /// Makes `lanes` hold the folded order of the first `rows` rows, for the portable kernels. Call it before
+    /// the parallel part of a product (it writes the whole rows on the calling thread when they are stale).
+    package func prepareFoldedLanes(rows: Int) {
+        #if arch(x86_64)
+        guard !lanesCurrent.pointee else { return }
+        for b in 0..<(rows * blocksPerRow) { storeLaneOrder(quants + b &* 32, into: lanes + b &* 32) }
+        lanesCurrent.pointee = true
+        #endif
     }
 
     /// Quantizes `rows` rows of `rowLength` floats from `input` (row-major) into rows `firstRow...`.
@@ -60,12 +76,15 @@ package struct Q8Activations {
             quantizeBlock(
                 input + i &* 32, quants: quants + b &* 32, scale: scales + b, blockSum: blockSums + b,
                 sums: sums + b &* 2)
-            // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
-            storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
             #if arch(x86_64)
             storeLaneOffsets(quants + b &* 32, into: laneOffsets + b &* 8)
+            #else
+            // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
+            storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
             #endif
         }
+        // Every thread quantizing a row range writes the same value.
+        lanesCurrent.pointee = false
     }
 }
 

@@ -96,10 +96,15 @@ func dotTokens4AVX2<F: AVX2Block32>(
         }
         let l0 = lanes(load256(q)), l1 = lanes(load256(q, stride))
         let l2 = lanes(load256(q, 2 &* stride)), l3 = lanes(load256(q, 3 &* stride))
-        let products = broadcastHalf4(block, 0) * four.scales[b]
+        let products: SIMD4<Float>
         if F.hasMinimum {
-            // Each token's m · blockSum, added to its own running sum as `dotAVX2` does.
-            minimums += broadcastHalf4(block, 2) * four.blockSums[b]
+            // d and m converted together; each token's m · blockSum is added to its own running sum, as
+            // `dotAVX2` does.
+            let dm = scaleAndMinimum(block)
+            products = SIMD4(repeating: dm[0]) * four.scales[b]
+            minimums += SIMD4(repeating: dm[1]) * four.blockSums[b]
+        } else {
+            products = broadcastHalf4(block, 0) * four.scales[b]
         }
         acc0 = accumulate(acc0, products[0], l0)
         acc1 = accumulate(acc1, products[1], l1)
