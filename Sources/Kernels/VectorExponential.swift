@@ -1,3 +1,7 @@
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+#endif
+
 // ggml's vectorized single-precision exponential, as its AVX-512 build evaluates it (`ggml_v_expf` under
 // `__AVX512F__` in ggml-cpu.c, llama.cpp b4748, "adapted from ARM limited optimized routines"): x is reduced to
 // n·ln2 + b with n an integer (rounded by adding and subtracting 1.5·2^23) and |b| ≤ ln2/2, e^b comes from a
@@ -37,8 +41,15 @@ private func scaleByPowerOfTwo(_ j: SIMD16<Float>, _ n: SIMD16<Float>) -> SIMD16
     // An element loop, not `SIMD16<Int32>(_:)`: the standard library's generic conversion is an out-of-line call.
     // The values are integers in [-126, 127] here, so the conversion is exact and cannot trap.
     let clamped = n.replacing(with: 0, where: .!inRange)
+    #if arch(x86_64)
+    // vcvttps2dq: the element loop below compiled to sixteen scalar conversions with range checks here.
+    let exponent = SIMD16<Int32>(
+        lowHalf: unsafeBitCast(_mm256_cvttps_epi32(clamped.lowHalf), to: SIMD8<Int32>.self),
+        highHalf: unsafeBitCast(_mm256_cvttps_epi32(clamped.highHalf), to: SIMD8<Int32>.self)) &+ 127
+    #else
     var exponent = SIMD16<Int32>()
     for l in 0..<16 { exponent[l] = Int32(clamped[l]) &+ 127 }
+    #endif
     let power = unsafeBitCast(SIMD16<UInt32>(truncatingIfNeeded: exponent) &<< 23, to: SIMD16<Float>.self)
     var result = j * power
     if _slowPath(!all(inRange)) {
