@@ -64,6 +64,11 @@ package func multiply(
     }
     let outputs = weights.rows
     #if arch(x86_64)
+    if input.count == 1 && hasNativeKernel(weights.format) {
+        let x = Q8RowView(input.quantized!, row: 0)
+        pool.parallelFor(outputs, granule: 8) { rows, _ in multiplyRowsAVX2(weights, x, rows: rows, into: output) }
+        return
+    }
     if input.count > 1 && hasNativeKernel(weights.format) {
         let bytes = FourTokenScales.byteCount(blocks: weights.columns / 32)
         pool.parallelFor(outputs, granule: 8) { rows, worker in
