@@ -127,6 +127,49 @@ package func multiply(
     }
 }
 
+/// `multiply` for two or three matrices that take the same input (Q, K, V; gate, up). A decode step's
+/// products are short, and one thread-pool dispatch over all their rows costs less than one per matrix; the
+/// results are those of separate `multiply` calls, row for row.
+package func multiply(
+    _ matrices: (MatrixView, MatrixView, MatrixView?), _ input: MatrixInput,
+    into outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
+    pool: ThreadPool
+) {
+    #if arch(x86_64)
+    let (a, b, c) = matrices
+    let together = input.count == 1 && input.quantized != nil && hasNativeKernel(a.format) && hasNativeKernel(b.format)
+        && (c.map { hasNativeKernel($0.format) } ?? true)
+        && a.columns == input.columns && b.columns == input.columns && (c?.columns ?? input.columns) == input.columns
+    if together {
+        let x = Q8RowView(input.quantized!, row: 0)
+        let total = a.rows + b.rows + (c?.rows ?? 0)
+        pool.parallelFor(total, granule: 8) { rows, _ in
+            // A chunk may straddle two matrices: split it at their boundaries.
+            var start = rows.lowerBound
+            while start < rows.upperBound {
+                if start < a.rows {
+                    let end = min(rows.upperBound, a.rows)
+                    multiplyRowsAVX2(a, x, rows: start..<end, into: outputs.0)
+                    start = end
+                } else if start < a.rows + b.rows {
+                    let end = min(rows.upperBound, a.rows + b.rows)
+                    multiplyRowsAVX2(b, x, rows: (start - a.rows)..<(end - a.rows), into: outputs.1)
+                    start = end
+                } else {
+                    let offset = a.rows + b.rows
+                    multiplyRowsAVX2(c!, x, rows: (start - offset)..<(rows.upperBound - offset), into: outputs.2!)
+                    start = rows.upperBound
+                }
+            }
+        }
+        return
+    }
+    #endif
+    multiply(matrices.0, input, into: outputs.0, pool: pool)
+    multiply(matrices.1, input, into: outputs.1, pool: pool)
+    if let c = matrices.2, let output = outputs.2 { multiply(c, input, into: output, pool: pool) }
+}
+
 /// One weight row · one input row.
 @inline(__always)
 func dot(_ weights: MatrixView, row: UnsafeRawPointer, _ input: MatrixInput, _ t: Int) -> Float {

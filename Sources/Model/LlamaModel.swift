@@ -90,9 +90,8 @@ package final class LlamaModel: Sendable {
             scratch.normalized, rows: count, columns: h.embeddingLength, q8: scratch.quantizedEmbedding,
             needed: block.query.usesQuantizedInput || block.key.usesQuantizedInput
                 || block.value.usesQuantizedInput, pool: pool)
-        multiply(block.query, input, into: scratch.query, pool: pool)
-        multiply(block.key, input, into: scratch.key, pool: pool)
-        multiply(block.value, input, into: scratch.value, pool: pool)
+        multiply(
+            (block.query, block.key, block.value), input, into: (scratch.query, scratch.key, scratch.value), pool: pool)
 
         // Rotate queries and keys, then store every token's keys and values before any token attends: later
         // tokens of a sequence in this batch read the earlier ones from the cache.
@@ -138,8 +137,7 @@ package final class LlamaModel: Sendable {
         let input = quantizedInput(
             scratch.normalized, rows: count, columns: h.embeddingLength, q8: scratch.quantizedEmbedding,
             needed: block.gate.usesQuantizedInput || block.up.usesQuantizedInput, pool: pool)
-        multiply(block.gate, input, into: scratch.gate, pool: pool)
-        multiply(block.up, input, into: scratch.up, pool: pool)
+        multiply((block.gate, block.up, nil), input, into: (scratch.gate, scratch.up, nil), pool: pool)
         pool.parallelFor(count) { range, _ in
             for t in range { swiGLU(gate: scratch.gate + t * ff, up: scratch.up + t * ff, count: ff) }
         }

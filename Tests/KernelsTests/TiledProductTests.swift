@@ -96,3 +96,52 @@ import Testing
         #expect(paired.contains { $0 != 0 })
     }
 }
+
+/// One dispatch over two or three matrices must give each matrix's own `multiply` results, including where a
+/// thread's chunk of rows straddles two matrices.
+@Suite struct SharedInputProductTests {
+    @Test(arguments: [1, 3])
+    func fusedEqualsSeparate(tokens: Int) {
+        let columns = 256
+        let shapes: [(WeightFormat, Int)] = [(.q4_K, 37), (.q6_K, 13), (.q4_0, 29)]
+        var seed: UInt64 = 99
+        let matrices = shapes.map { format, rows in
+            (0..<rows).flatMap { _ in TiledProductTests.randomRow(format, blocks: columns / format.blockSize, seed: &seed) }
+        }
+        let input = (0..<(tokens * columns)).map { i in Float((i * 7919) % 2001 - 1000) / 333 }
+        let q8 = Q8Activations(rowLength: columns, rowCapacity: tokens)
+        defer { q8.deallocate() }
+        let pool = ThreadPool(threadCount: 2)
+        var f0 = [Float](repeating: 0, count: tokens * shapes[0].1)
+        var f1 = [Float](repeating: 0, count: tokens * shapes[1].1)
+        var f2 = [Float](repeating: 0, count: tokens * shapes[2].1)
+        var separate = [f0, f1, f2]
+        matrices[0].withUnsafeBytes { w0 in
+            matrices[1].withUnsafeBytes { w1 in
+                matrices[2].withUnsafeBytes { w2 in
+                    input.withUnsafeBufferPointer { x in
+                        q8.quantize(x.baseAddress!, rows: tokens)
+                        let views = [w0, w1, w2].enumerated().map { i, w in
+                            MatrixView(format: shapes[i].0, rows: shapes[i].1, columns: columns, base: w.baseAddress!)
+                        }
+                        let m = MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns)
+                        f0.withUnsafeMutableBufferPointer { o0 in
+                            f1.withUnsafeMutableBufferPointer { o1 in
+                                f2.withUnsafeMutableBufferPointer { o2 in
+                                    multiply((views[0], views[1], views[2]), m,
+                                             into: (o0.baseAddress!, o1.baseAddress!, o2.baseAddress!), pool: pool)
+                                }
+                            }
+                        }
+                        for i in 0..<3 {
+                            separate[i].withUnsafeMutableBufferPointer { multiply(views[i], m, into: $0.baseAddress!, pool: pool) }
+                        }
+                    }
+                }
+            }
+        }
+        let fused = [f0, f1, f2]
+        #expect(fused == separate)
+        #expect(fused.allSatisfy { $0.contains { $0 != 0 } })
+    }
+}
