@@ -1,3 +1,4 @@
+import Synchronization
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
 #endif
@@ -28,7 +29,8 @@ package struct Q8Activations {
     package let laneOffsets: UnsafeMutablePointer<Int32>
     /// Whether `lanes` is up to date with `quants`: on x86-64 only the portable kernels of the rare formats
     /// without AVX2 kernels read it, so it is written on demand there (`prepareFoldedLanes`).
-    private let lanesCurrent: UnsafeMutablePointer<Bool>
+    /// Atomic: the threads quantizing row ranges all clear it.
+    private let lanesCurrent: UnsafeMutablePointer<Atomic<Bool>>
     package let rowLength: Int
     package let rowCapacity: Int
 
@@ -47,7 +49,7 @@ package struct Q8Activations {
         lanes = .allocate(capacity: max(1, rowLength * rowCapacity))
         laneOffsets = .allocate(capacity: max(1, rowLength / 4 * rowCapacity))
         lanesCurrent = .allocate(capacity: 1)
-        lanesCurrent.initialize(to: false)
+        lanesCurrent.initialize(to: Atomic(false))
     }
 
     /// Frees the storage. The value must not be used afterwards.
@@ -58,6 +60,7 @@ package struct Q8Activations {
         sums.deallocate()
         lanes.deallocate()
         laneOffsets.deallocate()
+        lanesCurrent.deinitialize(count: 1)
         lanesCurrent.deallocate()
     }
 
@@ -65,9 +68,9 @@ package struct Q8Activations {
     /// the parallel part of a product (it writes the whole rows on the calling thread when they are stale).
     package func prepareFoldedLanes(rows: Int) {
         #if arch(x86_64)
-        guard !lanesCurrent.pointee else { return }
+        guard !lanesCurrent.pointee.load(ordering: .relaxed) else { return }
         for b in 0..<(rows * blocksPerRow) { storeLaneOrder(quants + b &* 32, into: lanes + b &* 32) }
-        lanesCurrent.pointee = true
+        lanesCurrent.pointee.store(true, ordering: .relaxed)
         #endif
     }
 
@@ -87,8 +90,7 @@ package struct Q8Activations {
             storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
             #endif
         }
-        // Every thread quantizing a row range writes the same value.
-        lanesCurrent.pointee = false
+        lanesCurrent.pointee.store(false, ordering: .relaxed)
     }
 }
 
