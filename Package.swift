@@ -30,7 +30,9 @@ let package = Package(
     targets: [
         // Leaves: no project imports.
         // Hot loops over unsafe buffers: quantized dot products, matrix products, attention, thread pool.
-        .target(name: "Kernels", swiftSettings: kernelSettings),
+        .target(name: "Kernels", dependencies: ["Prefetch"], swiftSettings: kernelSettings),
+        // A software prefetch through the compiler's builtins (the only module built with -parse-stdlib).
+        .target(name: "Prefetch", swiftSettings: [.unsafeFlags(["-parse-stdlib"])]),
         .target(name: "GGUF", swiftSettings: strict),
         // Tokenizers: SentencePiece and byte-level BPE, vocabulary, streaming detokenizer. Standard library only.
         .target(name: "Tokenization", swiftSettings: strict),

@@ -5,6 +5,7 @@
 // part, so results are bit-identical to them.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
+import Prefetch
 
 /// A 32-element block format as the AVX2 kernels see it.
 protocol AVX2Block32 {
@@ -103,6 +104,7 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
         while first &+ 1 < blocks {
             let block0 = w + first &* F.byteCount
             let block1 = block0 + F.byteCount
+            prefetch(block0 + 1024)
             let bits = UInt32(block0.loadUnaligned(as: UInt16.self)) | UInt32(block1.loadUnaligned(as: UInt16.self)) &<< 16
             let scales = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: bits)))
                 * SIMD4<Float>(x.scales[first], x.scales[first &+ 1], 0, 0)
@@ -113,6 +115,7 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
     }
     for b in first..<blocks {
         let block = w + b &* F.byteCount
+        if F.hasMinimum { prefetch(block + 1024) }
         let y = load256(x.quants, b &* 32)
         if F.hasMinimum {
             // d and m are neighbours: one conversion and one multiply give d·scale and m·blockSum together.

@@ -4,6 +4,7 @@
 // running total one by one in sub-block order, so results are bit-identical to them.
 #if arch(x86_64)
 import _Builtin_intrinsics.intel
+import Prefetch
 
 /// The binary16 at `offset` as a float in all eight lanes: broadcast as bits, then converted, so that no
 /// conversion merges into a live register (see `scale`).
@@ -88,6 +89,9 @@ func dotQ4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 144
+        prefetch(block + 1152)
+        prefetch(block + 1216)
+        prefetch(block + 1280)
         let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { q4KWeights(block + 16, pair: $0) }
         addInOrder(&total, scaleMinTerms(block: block, dots: dots, activations: activationTerms(x, superBlock: sb)))
     }
@@ -158,6 +162,10 @@ func dotQ6_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Flo
     var total: Float = 0
     for sb in 0..<superBlocks {
         let block = w + sb &* 210
+        prefetch(block + 1152)
+        prefetch(block + 1216)
+        prefetch(block + 1280)
+        prefetch(block + 1344)
         let a = UnsafeRawPointer(x.quants) + sb &* 256
         let sums = load256(UnsafeRawPointer(x.sums), sb &* 32)
         let da = UnsafeRawPointer(x.scales).loadUnaligned(fromByteOffset: sb &* 32, as: SIMD8<Float>.self)
