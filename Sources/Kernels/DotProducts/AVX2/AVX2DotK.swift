@@ -83,31 +83,36 @@ func kDots(_ a: UnsafeRawPointer, _ weights: (Int) -> (__m256i, __m256i)) -> __m
         laneSumsUnsigned(w6, load256(a, 192)), laneSumsUnsigned(w7, load256(a, 224)))
 }
 
-/// Q4_K row · Q8 activations, bit-identical to `dotQ4_K`.
+/// A Q4_K or Q5_K row (super-blocks of `byteCount` bytes) · Q8 activations, bit-identical to the portable
+/// `dotQ4_K` and `dotQ5_K`: the formats differ only in where a super-block's weight bytes come from
+/// (`weights(block, pair)`, as `q4KWeights` or `q5KWeights`).
 @inline(__always)
-func dotQ4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
+func dotScaleMinKAVX2(
+    _ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int, byteCount: Int,
+    weights: (UnsafeRawPointer, Int) -> (__m256i, __m256i)
+) -> Float {
     var total: Float = 0
     for sb in 0..<superBlocks {
-        let block = w + sb &* 144
+        let block = w + sb &* byteCount
         prefetch(block + 1152)
         prefetch(block + 1216)
         prefetch(block + 1280)
-        let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { q4KWeights(block + 16, pair: $0) }
+        let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { weights(block, $0) }
         addInOrder(&total, scaleMinTerms(block: block, dots: dots, activations: activationTerms(x, superBlock: sb)))
     }
     return total
 }
 
-/// Q5_K row · Q8 activations, bit-identical to `dotQ5_K`.
+/// Q4_K row · Q8 activations.
+@inline(__always)
+func dotQ4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
+    dotScaleMinKAVX2(w, x, superBlocks: superBlocks, byteCount: 144) { q4KWeights($0 + 16, pair: $1) }
+}
+
+/// Q5_K row · Q8 activations.
 @inline(__always)
 func dotQ5_KAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> Float {
-    var total: Float = 0
-    for sb in 0..<superBlocks {
-        let block = w + sb &* 176
-        let dots = kDots(UnsafeRawPointer(x.quants) + sb &* 256) { q5KWeights(block + 48, block + 16, pair: $0) }
-        addInOrder(&total, scaleMinTerms(block: block, dots: dots, activations: activationTerms(x, superBlock: sb)))
-    }
-    return total
+    dotScaleMinKAVX2(w, x, superBlocks: superBlocks, byteCount: 176) { q5KWeights($0 + 48, $0 + 16, pair: $1) }
 }
 
 /// The 6-bit values of a Q6_K super-block as bytes (0–63), one vector per activation block (32 elements).

@@ -30,8 +30,7 @@ struct Q8Tokens {
     /// Token `t`'s per-block scales and Int32 element sums of super-block `sb` (as `activationTerms`).
     @inline(__always)
     func superBlockTerms(_ t: Int, _ sb: Int) -> (scales: SIMD8<Float>, sums: __m256i) {
-        let scales = UnsafeRawPointer(self.scales + t &* blocksPerRow).loadUnaligned(fromByteOffset: sb &* 32, as: SIMD8<Float>.self)
-        return (scales, pairSums(halfSums(t, sb)))
+        (blockScales(t, sb), pairSums(halfSums(t, sb)))
     }
 
     /// Token `t`'s sixteen Int16 half-block sums of super-block `sb`.
@@ -67,9 +66,11 @@ struct FourTokenScales {
 
     static func byteCount(blocks: Int) -> Int { 32 &* blocks }
 
-    func fill(_ x: Q8Tokens, blocks: Int, minimums: Bool) {
-        for b in 0..<blocks { scales[b] = x.four(x.scales, b) }
-        if minimums { for b in 0..<blocks { blockSums[b] = x.four(x.blockSums, b) } }
+    func fill(_ x: Q8Tokens, blocks: Int) {
+        for b in 0..<blocks {
+            scales[b] = x.four(x.scales, b)
+            blockSums[b] = x.four(x.blockSums, b)
+        }
     }
 }
 
@@ -143,8 +144,10 @@ func dotTokens4AVX2(
 @inline(__always)
 func dotTokens4KAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8Tokens, columns: Int) -> SIMD4<Float>? {
     switch format {
-    case .q4_K: dotTokens4Q4_KAVX2(row, x, superBlocks: columns / 256)
-    case .q5_K: dotTokens4Q5_KAVX2(row, x, superBlocks: columns / 256)
+    case .q4_K:
+        dotTokens4ScaleMinKAVX2(row, x, superBlocks: columns / 256, byteCount: 144) { q4KWeights($0 + 16, pair: $1) }
+    case .q5_K:
+        dotTokens4ScaleMinKAVX2(row, x, superBlocks: columns / 256, byteCount: 176) { q5KWeights($0 + 48, $0 + 16, pair: $1) }
     case .q6_K: dotTokens4Q6_KAVX2(row, x, superBlocks: columns / 256)
     default: nil
     }
@@ -161,7 +164,6 @@ func multiplyTokensAVX2(
     let columns = weights.columns
     let four = FourTokenScales(memory: scratch, blocks: columns / 32)
     let kQuant = isKQuant(weights.format)
-    let minimums = weights.format == .q4_1 || weights.format == .q5_1
     let tile = 16
     var r0 = rows.lowerBound
     while r0 < rows.upperBound {
@@ -169,7 +171,7 @@ func multiplyTokensAVX2(
         var t = 0
         while t &+ 4 <= input.count {
             let x = Q8Tokens(activations, first: t)
-            if !kQuant { four.fill(x, blocks: columns / 32, minimums: minimums) }
+            if !kQuant { four.fill(x, blocks: columns / 32) }
             for r in r0..<r1 {
                 let row = weights.row(r)
                 let four = dotTokens4AVX2(weights.format, row, x, four, columns: columns)
@@ -211,40 +213,22 @@ func addInOrder4(_ total: inout SIMD4<Float>, _ t0: SIMD8<Float>, _ t1: SIMD8<Fl
     total += s3.highHalf
 }
 
-/// One Q4_K row · tokens 0–3, each bit-identical to `dotQ4_KAVX2`.
+/// One Q4_K or Q5_K row · tokens 0–3, each bit-identical to `dotScaleMinKAVX2` (see there for `weights`).
 @inline(__always)
-func dotTokens4Q4_KAVX2(_ w: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int) -> SIMD4<Float> {
+func dotTokens4ScaleMinKAVX2(
+    _ w: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int, byteCount: Int,
+    weights: (UnsafeRawPointer, Int) -> (__m256i, __m256i)
+) -> SIMD4<Float> {
     var total = SIMD4<Float>()
     let stride = x.rowLength
     for sb in 0..<superBlocks {
-        let block = w + sb &* 144
+        let block = w + sb &* byteCount
         let a = x.quants + sb &* 256
-        let weights = { (pair: Int) in q4KWeights(block + 16, pair: pair) }
-        addInOrder4(
-            &total,
-            scaleMinTerms(block: block, dots: kDots(a, weights), activations: x.superBlockTerms(0, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + stride, weights), activations: x.superBlockTerms(1, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + 2 &* stride, weights), activations: x.superBlockTerms(2, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + 3 &* stride, weights), activations: x.superBlockTerms(3, sb)))
-    }
-    return total
-}
-
-/// One Q5_K row · tokens 0–3, each bit-identical to `dotQ5_KAVX2`.
-@inline(__always)
-func dotTokens4Q5_KAVX2(_ w: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int) -> SIMD4<Float> {
-    var total = SIMD4<Float>()
-    let stride = x.rowLength
-    for sb in 0..<superBlocks {
-        let block = w + sb &* 176
-        let a = x.quants + sb &* 256
-        let weights = { (pair: Int) in q5KWeights(block + 48, block + 16, pair: pair) }
-        addInOrder4(
-            &total,
-            scaleMinTerms(block: block, dots: kDots(a, weights), activations: x.superBlockTerms(0, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + stride, weights), activations: x.superBlockTerms(1, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + 2 &* stride, weights), activations: x.superBlockTerms(2, sb)),
-            scaleMinTerms(block: block, dots: kDots(a + 3 &* stride, weights), activations: x.superBlockTerms(3, sb)))
+        @inline(__always)
+        func terms(_ t: Int) -> SIMD8<Float> {
+            scaleMinTerms(block: block, dots: kDots(a + t &* stride) { weights(block, $0) }, activations: x.superBlockTerms(t, sb))
+        }
+        addInOrder4(&total, terms(0), terms(1), terms(2), terms(3))
     }
     return total
 }
