@@ -163,24 +163,30 @@ enum ServeCommand {
     }
 
     /// SIGTERM/SIGINT: stop accepting, let running requests finish (up to the drain timeout), exit 0. A second
-    /// signal exits at once.
+    /// signal exits at once, unless it comes within a second of the first (`StopSignals`): one stop often
+    /// arrives twice (a kill of the process group and a parent such as make or a shell forwarding the same
+    /// signal), and that must drain, not cut every stream off.
     static func installSignalHandlers(server: HTTPServer, log: Logger) {
         signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        let received = ManagedAtomicFlag()
+        let stops = StopSignals()
         for number in [SIGTERM, SIGINT] {
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
-                if received.testAndSet() {
+                switch stops.receive(atNanoseconds: DispatchTime.now().uptimeNanoseconds) {
+                case .drain:
+                    log.event("signal \(number): draining in-flight requests, then exiting")
+                    Task {
+                        await server.shutdown()
+                        log.event("drained; exiting")
+                        exit(0)
+                    }
+                case .repeated:
+                    log.event("signal \(number) again within 1 s: the same stop, still draining (signal again later to exit now)")
+                case .exitNow:
                     log.event("second signal: exiting now")
                     exit(1)
-                }
-                log.event("signal \(number): draining in-flight requests, then exiting")
-                Task {
-                    await server.shutdown()
-                    log.event("drained; exiting")
-                    exit(0)
                 }
             }
             source.resume()
@@ -211,18 +217,23 @@ struct RequestBodyLogger: Responder {
     }
 }
 
-/// A flag set once, safely from any thread.
-final class ManagedAtomicFlag: @unchecked Sendable {
-    // Sendable because `value` is only accessed under `lock`.
-    private let lock = NSLock()
-    private var value = false
+/// What a stop signal means given the ones before it, safe to call from any thread.
+final class StopSignals: @unchecked Sendable {
+    enum Action { case drain, repeated, exitNow }
 
-    /// Sets the flag; returns whether it was already set.
-    func testAndSet() -> Bool {
+    static let repeatWindowNanoseconds: UInt64 = 1_000_000_000
+
+    // Sendable because `firstAt` is only accessed under `lock`.
+    private let lock = NSLock()
+    private var firstAt: UInt64?
+
+    func receive(atNanoseconds now: UInt64) -> Action {
         lock.lock()
         defer { lock.unlock() }
-        let was = value
-        value = true
-        return was
+        guard let first = firstAt else {
+            firstAt = now
+            return .drain
+        }
+        return now &- first < Self.repeatWindowNanoseconds ? .repeated : .exitNow
     }
 }

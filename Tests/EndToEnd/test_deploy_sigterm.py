@@ -1,5 +1,6 @@
 """SIGTERM drains (issue 7, point 6; RELIABILITY.md T12): a stream in flight when the signal arrives finishes
-with `[DONE]`, new connections are refused meanwhile, and the process exits 0; a second signal exits at once.
+with `[DONE]`, new connections are refused meanwhile, and the process exits 0; a second signal exits at once, unless it repeats the
+first within a second (a process-group kill and make forwarding the same SIGTERM, as `.ci/run` does).
 Also: `/health` answers 503 while the model loads (issue 7, point 2)."""
 import errno
 import http.client
@@ -8,6 +9,7 @@ import os
 import signal
 import socket
 import threading
+import time
 
 import pytest
 
@@ -92,6 +94,7 @@ def test_second_signal_exits_at_once(start_server):
     assert read_event(response) not in (None, "[DONE]")
     s.process.send_signal(signal.SIGTERM)
     wait_for_log(s, "draining in-flight requests")
+    time.sleep(1.5)  # past the window in which a repeat counts as the same stop
     s.process.send_signal(signal.SIGTERM)
     # Exits without waiting for the 200-token stream (or the 600 s drain): status 1, the stream cut short.
     assert s.process.wait(timeout=120) == 1
@@ -104,6 +107,25 @@ def test_second_signal_exits_at_once(start_server):
     connection.close()
     assert "[DONE]" not in events
     assert "second signal: exiting now" in s.log
+
+
+def test_a_signal_repeated_at_once_still_drains(start_server):
+    """The same stop delivered twice, moments apart (a kill of the process group that also holds `make run`, then
+    make forwarding the signal to its child), must drain, not exit at once."""
+    s = start_server(["--drain-timeout", "600"])
+    connection, response = open_stream(s)
+    assert read_event(response) not in (None, "[DONE]")
+    s.process.send_signal(signal.SIGTERM)
+    wait_for_log(s, "draining in-flight requests")
+    s.process.send_signal(signal.SIGTERM)
+    wait_for_log(s, "the same stop, still draining")
+    events = []
+    while (event := read_event(response)) is not None:
+        events.append(event)
+    connection.close()
+    assert events[-1] == "[DONE]"
+    assert s.process.wait(timeout=120) == 0
+    assert "second signal: exiting now" not in s.log
 
 
 def test_health_is_503_while_the_model_loads(tmp_path, start_server):
