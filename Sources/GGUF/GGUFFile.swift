@@ -40,6 +40,13 @@ package final class GGUFFile: Sendable {
     }
 
     /// The data of `tensor`, a view into the mapping. The parser checked that it lies within the file.
+    /// Drops `tensor`'s resident pages from this process once its data has been copied (see
+    /// `MappedFile.releasePages`); `bytes(of:)` stays valid and reads fault the pages back in.
+    package func releasePages(of tensor: GGUFTensorInfo) {
+        let start = contents.dataOffset + tensor.offset
+        mapping.releasePages(start..<(start + tensor.byteCount))
+    }
+
     package func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         let start = contents.dataOffset + tensor.offset
         // Safe because GGUFParser checked offset + byteCount <= data section size for every tensor.

@@ -1,30 +1,56 @@
 /// A read-only view of a weight matrix stored row by row in one of the `WeightFormat`s, usually directly in the
 /// memory-mapped model file.
 package struct MatrixView: @unchecked Sendable {
-    // Sendable because the memory it points to is immutable (a read-only mapping) for the model's life.
+    // Sendable because the memory it points to is immutable (a read-only mapping, or interleaved storage written
+    // before the view exists) for the model's life.
+    /// How rows are laid out in memory.
+    package enum Layout: Sendable {
+        /// GGUF's: each row's blocks contiguous, row after row.
+        case rows
+        /// Groups of eight rows interleaved (`InterleavedRows.swift`); Q4_0 only.
+        case interleaved8
+    }
+
     /// The storage format.
     package let format: WeightFormat
     /// Output dimension: the number of rows.
     package let rows: Int
     /// Input dimension: elements per row, a multiple of the format's block size.
     package let columns: Int
-    /// The first byte of row 0.
+    /// The first byte of row 0 (of row group 0 when interleaved).
     package let base: UnsafeRawPointer
+    package let layout: Layout
+    /// Keeps interleaved storage alive; nil for views into the mapped file.
+    private let storage: InterleavedStorage?
 
-    /// Creates a view; `columns` must be a whole number of blocks.
+    /// Creates a view of row-major data; `columns` must be a whole number of blocks.
     package init(format: WeightFormat, rows: Int, columns: Int, base: UnsafeRawPointer) {
         precondition(columns % format.blockSize == 0, "matrix rows must be whole blocks")
         self.format = format
         self.rows = rows
         self.columns = columns
         self.base = base
+        layout = .rows
+        storage = nil
+    }
+
+    init(interleavedQ4_0 storage: InterleavedStorage, rows: Int, columns: Int) {
+        format = .q4_0
+        self.rows = rows
+        self.columns = columns
+        base = UnsafeRawPointer(storage.bytes)
+        layout = .interleaved8
+        self.storage = storage
     }
 
     /// Bytes per row.
     package var rowByteCount: Int { columns / format.blockSize * format.blockByteCount }
 
-    /// The first byte of row `r`.
-    package func row(_ r: Int) -> UnsafeRawPointer { base + r &* rowByteCount }
+    /// The first byte of row `r` (row-major layout only).
+    package func row(_ r: Int) -> UnsafeRawPointer {
+        assert(layout == .rows, "an interleaved matrix has no contiguous rows; see copyRow")
+        return base + r &* rowByteCount
+    }
 
     /// Whether products with this matrix use quantized (Q8) activations.
     package var usesQuantizedInput: Bool {
@@ -64,9 +90,15 @@ package func multiply(
     }
     let outputs = weights.rows
     #if arch(x86_64)
-    if input.count == 1 && hasNativeKernel(weights.format) {
+    if input.count == 1 && hasNativeKernel(weights) {
         let x = Q8RowView(input.quantized!, row: 0)
         pool.parallelFor(outputs, granule: 8) { rows, _ in multiplyRowsAVX2(weights, x, rows: rows, into: output) }
+        return
+    }
+    if input.count > 1 && weights.layout == .interleaved8 {
+        pool.parallelFor(outputs, granule: 8) { rows, _ in
+            multiplyInterleavedTokensAVX2(weights, input, rows: rows, into: output)
+        }
         return
     }
     if input.count > 1 && hasNativeKernel(weights.format) {
@@ -137,8 +169,8 @@ package func multiply(
 ) {
     #if arch(x86_64)
     let (a, b, c) = matrices
-    let together = input.count == 1 && input.quantized != nil && hasNativeKernel(a.format) && hasNativeKernel(b.format)
-        && (c.map { hasNativeKernel($0.format) } ?? true)
+    let together = input.count == 1 && input.quantized != nil && hasNativeKernel(a) && hasNativeKernel(b)
+        && (c.map { hasNativeKernel($0) } ?? true)
         && a.columns == input.columns && b.columns == input.columns && (c?.columns ?? input.columns) == input.columns
     if together {
         let x = Q8RowView(input.quantized!, row: 0)

@@ -32,7 +32,7 @@ enum BenchCommand {
         let batchSize = try args.integer("-b", default: 512, in: 1...8192)
 
         let file = try GGUFFile(contentsOf: path)
-        let model = try LlamaModel(file: file)
+        let model = try LlamaModel(file: file, loadThreads: threads)
         let h = model.hyperparameters
         let context = promptTokens + generatedTokens + 1
         let blockSize = 16

@@ -21,7 +21,7 @@ struct LoadedModel {
         maxQueue: Int = 64, queueTimeout: Duration = .seconds(300), prefixCaching: Bool = true, maxChoices: Int = 8
     ) throws -> LoadedModel {
         let file = try GGUFFile(contentsOf: path)
-        let model = try LlamaModel(file: file)
+        let model = try LlamaModel(file: file, loadThreads: threads)
         let vocabulary = try Vocabulary(gguf: file)
         let h = model.hyperparameters
         guard vocabulary.count == h.vocabularySize else {

@@ -8,11 +8,12 @@ package final class LlamaModel: Sendable {
     package let weights: LlamaWeights
     package let rotaryEmbedding: RotaryEmbedding
 
-    /// Loads the model described by `file`, validating hyperparameters and every tensor's shape and type.
-    package init(file: GGUFFile) throws(ModelError) {
+    /// Loads the model described by `file`, validating hyperparameters and every tensor's shape and type;
+    /// `loadThreads` threads repack weights that have a faster layout (see `LlamaWeights`).
+    package init(file: GGUFFile, loadThreads: Int = 1) throws(ModelError) {
         let h = try ModelHyperparameters(file: file)
         hyperparameters = h
-        weights = try LlamaWeights(file: file, hyperparameters: h)
+        weights = try LlamaWeights(file: file, hyperparameters: h, loadThreads: loadThreads)
         rotaryEmbedding = RotaryEmbedding(
             dimensions: h.ropeDimensions, base: h.ropeBase, positionScale: h.ropePositionScale,
             frequencyFactors: weights.ropeFrequencyFactors)

@@ -14,7 +14,8 @@ package struct LlamaBlockWeights: Sendable {
     package let down: MatrixView            // (embedding, feedForward)
 }
 
-/// All weights of a Llama model. Matrices point into the memory-mapped GGUF file, which this value keeps alive.
+/// All weights of a Llama model. Matrices point into the memory-mapped GGUF file, which this value keeps alive,
+/// or (Q4_0 on x86-64) into interleaved copies of it.
 package struct LlamaWeights: Sendable {
     package let file: GGUFFile
     package let tokenEmbedding: MatrixView  // (vocabulary rows, embedding columns)
@@ -28,31 +29,47 @@ package struct LlamaWeights: Sendable {
     package let ropeFrequencyFactors: [Float]?
 
     /// Maps every tensor the model needs and checks its shape and type against `hyperparameters`.
-    package init(file: GGUFFile, hyperparameters h: ModelHyperparameters) throws(ModelError) {
+    ///
+    /// On x86-64, Q4_0 matrices are copied into the interleaved layout their kernels read (Decision 5) by
+    /// `loadThreads` threads, and the copied tensors' file pages are dropped from resident memory.
+    package init(file: GGUFFile, hyperparameters h: ModelHyperparameters, loadThreads: Int = 1) throws(ModelError) {
         self.file = file
         let d = h.embeddingLength
-        tokenEmbedding = try LlamaWeights.matrix(file, "token_embd.weight", rows: h.vocabularySize, columns: d)
+        let tokenEmbedding = try LlamaWeights.matrix(file, "token_embd.weight", rows: h.vocabularySize, columns: d)
+        self.tokenEmbedding = tokenEmbedding
+        var pool: ThreadPool?
+        /// A matrix product's weights, interleaved where that is the faster layout.
+        func product(_ name: String, rows: Int, columns: Int) throws(ModelError) -> MatrixView {
+            let view = try LlamaWeights.matrix(file, name, rows: rows, columns: columns)
+            guard view.canInterleave else { return view }
+            if pool == nil { pool = ThreadPool(threadCount: max(1, loadThreads)) }
+            let interleaved = view.interleaved(pool: pool!)
+            // The embedding lookup still reads a tied output head's rows from the file.
+            if name != "token_embd.weight", let info = file.tensor(named: name) { file.releasePages(of: info) }
+            return interleaved
+        }
         var blocks: [LlamaBlockWeights] = []
         for i in 0..<h.blockCount {
             let p = "blk.\(i)."
             blocks.append(LlamaBlockWeights(
                 attentionNorm: try LlamaWeights.vector(file, p + "attn_norm.weight", count: d),
-                query: try LlamaWeights.matrix(file, p + "attn_q.weight", rows: h.queryWidth, columns: d),
-                key: try LlamaWeights.matrix(file, p + "attn_k.weight", rows: h.kvWidth, columns: d),
-                value: try LlamaWeights.matrix(file, p + "attn_v.weight", rows: h.kvWidth, columns: d),
-                attentionOutput: try LlamaWeights.matrix(file, p + "attn_output.weight", rows: d, columns: h.queryWidth),
+                query: try product(p + "attn_q.weight", rows: h.queryWidth, columns: d),
+                key: try product(p + "attn_k.weight", rows: h.kvWidth, columns: d),
+                value: try product(p + "attn_v.weight", rows: h.kvWidth, columns: d),
+                attentionOutput: try product(p + "attn_output.weight", rows: d, columns: h.queryWidth),
                 feedForwardNorm: try LlamaWeights.vector(file, p + "ffn_norm.weight", count: d),
-                gate: try LlamaWeights.matrix(file, p + "ffn_gate.weight", rows: h.feedForwardLength, columns: d),
-                up: try LlamaWeights.matrix(file, p + "ffn_up.weight", rows: h.feedForwardLength, columns: d),
-                down: try LlamaWeights.matrix(file, p + "ffn_down.weight", rows: d, columns: h.feedForwardLength)))
+                gate: try product(p + "ffn_gate.weight", rows: h.feedForwardLength, columns: d),
+                up: try product(p + "ffn_up.weight", rows: h.feedForwardLength, columns: d),
+                down: try product(p + "ffn_down.weight", rows: d, columns: h.feedForwardLength)))
         }
         self.blocks = blocks
         outputNorm = try LlamaWeights.vector(file, "output_norm.weight", count: d)
         if file.tensor(named: "output.weight") != nil {
-            output = try LlamaWeights.matrix(file, "output.weight", rows: h.vocabularySize, columns: d)
+            output = try product("output.weight", rows: h.vocabularySize, columns: d)
             isOutputTied = false
         } else {
-            output = tokenEmbedding
+            output = tokenEmbedding.canInterleave
+                ? try product("token_embd.weight", rows: h.vocabularySize, columns: d) : tokenEmbedding
             isOutputTied = true
         }
         if file.tensor(named: "rope_freqs.weight") != nil {

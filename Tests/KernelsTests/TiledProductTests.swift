@@ -68,7 +68,7 @@ import Testing
 
 /// The two-row decode kernels must equal the one-row kernels bit for bit.
 @Suite struct PairProductTests {
-    @Test(arguments: [WeightFormat.q4_0, .q4_1, .q8_0])
+    @Test(arguments: [WeightFormat.q4_1, .q8_0])
     func pairsEqualSingleRows(format: WeightFormat) {
         let columns = 128, rows = 9
         var seed: UInt64 = 7
@@ -122,7 +122,9 @@ import Testing
                     input.withUnsafeBufferPointer { x in
                         q8.quantize(x.baseAddress!, rows: tokens)
                         let views = [w0, w1, w2].enumerated().map { i, w in
-                            MatrixView(format: shapes[i].0, rows: shapes[i].1, columns: columns, base: w.baseAddress!)
+                            // Q4_0 interleaved where it can be, so a thread's chunk straddles into a row group.
+                            let view = MatrixView(format: shapes[i].0, rows: shapes[i].1, columns: columns, base: w.baseAddress!)
+                            return view.canInterleave ? view.interleaved(pool: pool) : view
                         }
                         let m = MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns)
                         f0.withUnsafeMutableBufferPointer { o0 in

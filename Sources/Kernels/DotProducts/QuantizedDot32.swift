@@ -7,7 +7,7 @@ import _Builtin_intrinsics.intel
 // cover elements 0–15, lanes 4–7 elements 16–31), converted to float and accumulated per lane with a fused
 // multiply-add by the block's scale product; the lanes are reduced at the end in a fixed tree. That is the
 // order ggml's x86 kernels use, so results match llama.cpp's bit for bit, and it does not depend on what else
-// is in the batch.
+// is in the batch. Q4_0 is the exception: see `dotQ4_0`.
 //
 // Block layouts (bytes), from ggml:
 //   Q4_0  d:f16 | qs[16]                 x = d * (nibble - 8)       nibble i<16: qs[i]&15, i>=16: qs[i-16]>>4
@@ -104,17 +104,20 @@ func fifthBits(_ qh: UInt32) -> (low: SIMD16<Int16>, high: SIMD16<Int16>) {
     return (low, high)
 }
 
-/// Q4_0 row · Q8 activations over `blocks` blocks.
+/// Q4_0 row · Q8 activations over `blocks` blocks, in Q4_0's own order: each block's whole integer sum, then one
+/// fused multiply-add per block by the scale product, block after block. That is how llama.cpp sums Q4_0 on
+/// AVX2 (it repacks Q4_0 rows in groups of eight there), and how the interleaved kernels do (Decision 5).
 func dotQ4_0(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
-    var acc = SIMD8<Float>()
+    var acc: Float = 0
     let eight = SIMD16<Int16>(repeating: 8)
     for b in 0..<blocks {
         let block = w + b &* 18
         let (low, high) = nibbles(block + 2)
-        let lanes = blockLanes(low: low &- eight, high: high &- eight, x.quants + b &* 32)
-        acc.addProduct(SIMD8<Float>(repeating: scale(block, 0) * x.scales[b]), lanes)
+        // Lanes hold integers below 2^15 in magnitude and so does their total: the float sum is exact.
+        let total = blockLanes(low: low &- eight, high: high &- eight, x.quants + b &* 32).sum()
+        acc.addProduct(total, scale(block, 0) * x.scales[b])
     }
-    return reduceLanes(acc)
+    return acc
 }
 
 /// Q4_1 row · Q8 activations.
@@ -182,12 +185,12 @@ struct Q8RowView {
     let sums: UnsafePointer<Int16>
     /// The quants widened and in the folded order (see `fold`).
     let lanes: UnsafeRawPointer
-    /// Eight Int32 per block: 8 · each lane's sum of quants (x86-64 only).
-    let laneOffsets: UnsafeRawPointer
+    /// 8 · Σq per block.
+    let offsets: UnsafePointer<Int32>
 
     init(_ activations: Q8Activations, row: Int) {
         lanes = UnsafeRawPointer(activations.lanes + row &* activations.rowLength)
-        laneOffsets = UnsafeRawPointer(activations.laneOffsets + row &* activations.rowLength / 4)
+        offsets = UnsafePointer(activations.offsets + row &* activations.blocksPerRow)
         quants = UnsafePointer(activations.quants + row &* activations.rowLength)
         scales = UnsafePointer(activations.scales + row &* activations.blocksPerRow)
         blockSums = UnsafePointer(activations.blockSums + row &* activations.blocksPerRow)

@@ -1,6 +1,6 @@
 // Two weight rows · one row of activations at once, for the most common formats: the activations' loads are
 // shared by both rows and the two accumulation chains overlap. Each row's arithmetic is exactly the one-row
-// kernel's (`dotQ4_0`, `dotQ4_1`, `dotQ8_0`), so results are identical; this is only a faster schedule.
+// kernel's (`dotQ4_1`, `dotQ8_0`), so results are identical; this is only a faster schedule.
 
 /// Whether `format` has a two-row kernel.
 func hasPairKernel(_ format: WeightFormat) -> Bool {
@@ -9,7 +9,7 @@ func hasPairKernel(_ format: WeightFormat) -> Bool {
     return false
     #else
     switch format {
-    case .q4_0, .q4_1, .q8_0: return true
+    case .q4_1, .q8_0: return true
     default: return false
     }
     #endif
@@ -26,7 +26,6 @@ func toFloat(_ v: SIMD8<Int32>) -> SIMD8<Float> {
 /// Rows `w0` and `w1` · activations `x`, dispatched once per call (not per block).
 func dotPair(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
     switch format {
-    case .q4_0: return dotPairQ4_0(w0, w1, x, blocks: blocks)
     case .q4_1: return dotPairQ4_1(w0, w1, x, blocks: blocks)
     default: return dotPairQ8_0(w0, w1, x, blocks: blocks)
     }
@@ -34,23 +33,6 @@ func dotPair(_ format: WeightFormat, _ w0: UnsafeRawPointer, _ w1: UnsafeRawPoin
 
 // The weights are folded on the fly (see `fold`) against the activations' folded lanes, so each row's lane sums
 // take vertical adds only; the lane sums, scale products and float accumulation are the one-row kernel's.
-
-func dotPairQ4_0(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
-    var acc0 = SIMD8<Float>()
-    var acc1 = SIMD8<Float>()
-    let eight = SIMD16<Int16>(repeating: 8)
-    for b in 0..<blocks {
-        let block0 = w0 + b &* 18
-        let block1 = w1 + b &* 18
-        let (a0, c0) = foldNibbles((block0 + 2).loadUnaligned(as: SIMD16<UInt8>.self))
-        let (a1, c1) = foldNibbles((block1 + 2).loadUnaligned(as: SIMD16<UInt8>.self))
-        let lanes0 = foldedLaneSums(a0 &- eight, c0 &- eight, x, block: b, wide: false)
-        let lanes1 = foldedLaneSums(a1 &- eight, c1 &- eight, x, block: b, wide: false)
-        acc0.addProduct(SIMD8<Float>(repeating: scale(block0, 0) * x.scales[b]), lanes0)
-        acc1.addProduct(SIMD8<Float>(repeating: scale(block1, 0) * x.scales[b]), lanes1)
-    }
-    return (reduceLanes(acc0), reduceLanes(acc1))
-}
 
 func dotPairQ4_1(_ w0: UnsafeRawPointer, _ w1: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> (Float, Float) {
     var acc0 = SIMD8<Float>()

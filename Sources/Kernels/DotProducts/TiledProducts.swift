@@ -84,9 +84,10 @@ struct UnpackedRow {
 }
 
 /// Whether `format` has a tiled kernel.
+/// (Not Q4_0: its block-sum order is `dotQ4_0`'s, and on x86-64 its matrices are interleaved.)
 func hasTiledKernel(_ format: WeightFormat) -> Bool {
     switch format {
-    case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0: true
+    case .q4_1, .q5_0, .q5_1, .q8_0: true
     default: false
     }
 }
@@ -96,11 +97,6 @@ func unpack(_ format: WeightFormat, row: UnsafeRawPointer, blocks: Int, into out
     for b in 0..<blocks {
         let block = row + b &* format.blockByteCount
         switch format {
-        case .q4_0:
-            let (a, c) = foldNibbles((block + 2).loadUnaligned(as: SIMD16<UInt8>.self))
-            let eight = SIMD16<Int16>(repeating: 8)
-            out.store(a &- eight, c &- eight, block: b)
-            out.scales[b] = scale(block, 0)
         case .q4_1:
             let (a, c) = foldNibbles((block + 4).loadUnaligned(as: SIMD16<UInt8>.self))
             out.store(a, c, block: b)

@@ -13,8 +13,8 @@ import _Builtin_intrinsics.intel
 /// sums[row * 2 * blocks + 2b + {0,1}]      Int16, Σ q over each 16-element half (offset and min terms)
 /// lanes[row * rowLength + 32b ..< +32]    Int16, q widened and reordered for the tiled kernels (see
 ///                                          `fold`): the multi-token path reads these
-/// laneOffsets[row * rowLength / 4 + 8b + k] Int32, 8 · (q[4k] + … + q[4k+3]): on x86-64, what the AVX2 decode
-///                                          kernels take off Σ nibble·q to get Σ (nibble − 8)·q (Q4_0)
+/// offsets[row * blocks + b]               Int32, 8 · Σq: what the interleaved Q4_0 kernels take off
+///                                          Σ nibble·q to get Σ (nibble − 8)·q
 /// ```
 /// Quantizing once per matrix input and reusing it for every weight row (and for Q, K and V, which share an
 /// input) is what makes the integer kernels cheaper than dequantizing weights. The rounding follows ggml's x86
@@ -26,7 +26,7 @@ package struct Q8Activations {
     package let blockSums: UnsafeMutablePointer<Float>
     package let sums: UnsafeMutablePointer<Int16>
     package let lanes: UnsafeMutablePointer<Int16>
-    package let laneOffsets: UnsafeMutablePointer<Int32>
+    package let offsets: UnsafeMutablePointer<Int32>
     /// Whether `lanes` is up to date with `quants`: on x86-64 only the portable kernels of the rare formats
     /// without AVX2 kernels read it, so it is written on demand there (`prepareFoldedLanes`).
     /// Atomic: the threads quantizing row ranges all clear it.
@@ -47,7 +47,7 @@ package struct Q8Activations {
         blockSums = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
         sums = .allocate(capacity: max(1, rowLength / 16 * rowCapacity))
         lanes = .allocate(capacity: max(1, rowLength * rowCapacity))
-        laneOffsets = .allocate(capacity: max(1, rowLength / 4 * rowCapacity))
+        offsets = .allocate(capacity: max(1, rowLength / 32 * rowCapacity))
         lanesCurrent = .allocate(capacity: 1)
         lanesCurrent.initialize(to: Atomic(false))
     }
@@ -59,7 +59,7 @@ package struct Q8Activations {
         blockSums.deallocate()
         sums.deallocate()
         lanes.deallocate()
-        laneOffsets.deallocate()
+        offsets.deallocate()
         lanesCurrent.deinitialize(count: 1)
         lanesCurrent.deallocate()
     }
@@ -83,9 +83,8 @@ package struct Q8Activations {
             quantizeBlock(
                 input + i &* 32, quants: quants + b &* 32, scale: scales + b, blockSum: blockSums + b,
                 sums: sums + b &* 2)
-            #if arch(x86_64)
-            storeLaneOffsets(quants + b &* 32, into: laneOffsets + b &* 8)
-            #else
+            offsets[b] = 8 &* (Int32(sums[2 &* b]) &+ Int32(sums[2 &* b &+ 1]))
+            #if !arch(x86_64)
             // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
             storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
             #endif
@@ -168,12 +167,3 @@ func storeLaneOrder(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int
     o.storeBytes(of: a, as: SIMD16<Int16>.self)
     o.storeBytes(of: b, toByteOffset: 32, as: SIMD16<Int16>.self)
 }
-
-#if arch(x86_64)
-/// Writes 8 · (the sum of each four consecutive quants) of a block: eight Int32, exact.
-@inline(__always)
-func storeLaneOffsets(_ q: UnsafePointer<Int8>, into out: UnsafeMutablePointer<Int32>) {
-    let sums = laneSumsUnsigned(_mm256_set1_epi8(8), load256(UnsafeRawPointer(q)))
-    UnsafeMutableRawPointer(out).storeBytes(of: sums, as: __m256i.self)
-}
-#endif

@@ -20,31 +20,10 @@ protocol AVX2Block32 {
 }
 
 extension AVX2Block32 {
-    /// Decode's lane sums for block `b`. Q4_0 multiplies its unsigned nibbles and takes off the activations'
-    /// precomputed 8 · Σq (`laneOffsets`) instead of moving signs: the same exact integers, two fewer
-    /// instructions per block.
-    @inline(__always)
-    static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i, _ x: Q8RowView, _ b: Int) -> __m256i {
-        if Self.self == AVX2Q4_0.self {
-            return _mm256_sub_epi32(laneSumsUnsigned(nibbleBytes(block + 2), y), load256(x.laneOffsets, b &* 32))
-        }
-        return laneSums(block, y)
-    }
-
     /// The block's eight Int32 lane sums against activation bytes `y`.
     @inline(__always)
     static func laneSums(_ block: UnsafeRawPointer, _ y: __m256i) -> __m256i {
         isSigned ? laneSumsSigned(weights(block), y) : laneSumsUnsigned(weights(block), y)
-    }
-}
-
-enum AVX2Q4_0: AVX2Block32 {
-    static var byteCount: Int { 18 }
-    static var hasMinimum: Bool { false }
-    static var isSigned: Bool { true }
-    @inline(__always)
-    static func weights(_ block: UnsafeRawPointer) -> __m256i {
-        _mm256_sub_epi8(nibbleBytes(block + 2), _mm256_set1_epi8(8))
     }
 }
 
@@ -108,8 +87,8 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
             let bits = UInt32(block0.loadUnaligned(as: UInt16.self)) | UInt32(block1.loadUnaligned(as: UInt16.self)) &<< 16
             let scales = _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bitPattern: bits)))
                 * SIMD4<Float>(x.scales[first], x.scales[first &+ 1], 0, 0)
-            acc = accumulate(acc, scales[0], F.laneSums(block0, load256(x.quants, first &* 32), x, first))
-            acc = accumulate(acc, scales[1], F.laneSums(block1, load256(x.quants, first &* 32 &+ 32), x, first &+ 1))
+            acc = accumulate(acc, scales[0], F.laneSums(block0, load256(x.quants, first &* 32)))
+            acc = accumulate(acc, scales[1], F.laneSums(block1, load256(x.quants, first &* 32 &+ 32)))
             first &+= 2
         }
     }
@@ -123,18 +102,24 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
             minimums += products[1]
             acc = accumulate(acc, products[0], F.laneSums(block, y))
         } else {
-            acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y, x, b))
+            acc = accumulate(acc, scale(block, 0) * x.scales[b], F.laneSums(block, y))
         }
     }
     return F.hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
 }
 
-/// Whether `format` has an AVX2 kernel.
+/// Whether `format` has an AVX2 kernel for row-major matrices. Q4_0 has one for interleaved matrices only
+/// (`AVX2Interleaved.swift`): its lane order differs from the other formats' (Decision 5).
 func hasNativeKernel(_ format: WeightFormat) -> Bool {
     switch format {
-    case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: true
+    case .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: true
     default: false
     }
+}
+
+/// Whether `weights` has an AVX2 kernel.
+func hasNativeKernel(_ weights: MatrixView) -> Bool {
+    weights.layout == .interleaved8 || hasNativeKernel(weights.format)
 }
 
 /// `output[r] = weights.row(r) · x` for `rows`, the format dispatched once for all of them: per-row dispatch
@@ -145,8 +130,11 @@ func multiplyRowsAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, i
     func each(_ body: (UnsafeRawPointer) -> Float) {
         for r in rows { output[r] = body(weights.row(r)) }
     }
+    if weights.layout == .interleaved8 {
+        multiplyInterleavedAVX2(weights, x, rows: rows, into: output)
+        return
+    }
     switch weights.format {
-    case .q4_0: each { dotAVX2(AVX2Q4_0.self, $0, x, blocks: blocks) }
     case .q4_1: each { dotAVX2(AVX2Q4_1.self, $0, x, blocks: blocks) }
     case .q5_0: each { dotAVX2(AVX2Q5_0.self, $0, x, blocks: blocks) }
     case .q5_1: each { dotAVX2(AVX2Q5_1.self, $0, x, blocks: blocks) }
@@ -161,7 +149,6 @@ func multiplyRowsAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, i
 /// One quantized row · one activation row, dispatched once per row.
 func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, columns: Int) -> Float {
     switch format {
-    case .q4_0: dotAVX2(AVX2Q4_0.self, row, x, blocks: columns / 32)
     case .q4_1: dotAVX2(AVX2Q4_1.self, row, x, blocks: columns / 32)
     case .q5_0: dotAVX2(AVX2Q5_0.self, row, x, blocks: columns / 32)
     case .q5_1: dotAVX2(AVX2Q5_1.self, row, x, blocks: columns / 32)
@@ -174,4 +161,5 @@ func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, co
 }
 #else
 func hasNativeKernel(_ format: WeightFormat) -> Bool { false }
+func hasNativeKernel(_ weights: MatrixView) -> Bool { false }
 #endif

@@ -11,8 +11,8 @@ struct Q8Tokens {
     let scales: UnsafePointer<Float>
     let blockSums: UnsafePointer<Float>
     let sums: UnsafePointer<Int16>
-    /// 8 · lane sums, eight Int32 per block (see `Q8Activations.laneOffsets`); `rowLength` bytes per token.
-    let laneOffsets: UnsafeRawPointer
+    /// 8 · Σq per block (see `Q8Activations.offsets`).
+    let offsets: UnsafePointer<Int32>
     /// Bytes (and quants) per token.
     let rowLength: Int
     let blocksPerRow: Int
@@ -24,7 +24,7 @@ struct Q8Tokens {
         scales = UnsafePointer(activations.scales + first &* blocksPerRow)
         blockSums = UnsafePointer(activations.blockSums + first &* blocksPerRow)
         sums = UnsafePointer(activations.sums + first &* 2 &* blocksPerRow)
-        laneOffsets = UnsafeRawPointer(activations.laneOffsets + first &* rowLength / 4)
+        offsets = UnsafePointer(activations.offsets + first &* blocksPerRow)
     }
 
     /// Token `t`'s per-block scales and Int32 element sums of super-block `sb` (as `activationTerms`).
@@ -92,17 +92,11 @@ func dotTokens4AVX2<F: AVX2Block32>(
     for b in 0..<blocks {
         let block = w + b &* F.byteCount
         let q = x.quants + b &* 32
-        // Q4_0 multiplies its unsigned nibbles and takes off each token's 8 · Σq, as its decode kernel does.
-        let offsets = F.self == AVX2Q4_0.self
-        let weights = offsets ? nibbleBytes(block + 2) : F.weights(block)
-        let magnitudes = F.isSigned && !offsets ? _mm256_sign_epi8(weights, weights) : weights
+        let weights = F.weights(block)
+        let magnitudes = F.isSigned ? _mm256_sign_epi8(weights, weights) : weights
         @inline(__always)
         func lanes(_ t: Int) -> __m256i {
             let y = load256(q, t &* stride)
-            if offsets {
-                return _mm256_sub_epi32(
-                    _mm256_madd_epi16(_mm256_maddubs_epi16(weights, y), ones), load256(x.laneOffsets, t &* stride &+ b &* 32))
-            }
             return _mm256_madd_epi16(_mm256_maddubs_epi16(magnitudes, F.isSigned ? _mm256_sign_epi8(y, weights) : y), ones)
         }
         let l0 = lanes(0), l1 = lanes(1), l2 = lanes(2), l3 = lanes(3)
@@ -131,7 +125,6 @@ func dotTokens4AVX2(
     _ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8Tokens, _ four: FourTokenScales, columns: Int
 ) -> SIMD4<Float>? {
     switch format {
-    case .q4_0: dotTokens4AVX2(AVX2Q4_0.self, row, x, four, blocks: columns / 32)
     case .q4_1: dotTokens4AVX2(AVX2Q4_1.self, row, x, four, blocks: columns / 32)
     case .q5_0: dotTokens4AVX2(AVX2Q5_0.self, row, x, four, blocks: columns / 32)
     case .q5_1: dotTokens4AVX2(AVX2Q5_1.self, row, x, four, blocks: columns / 32)

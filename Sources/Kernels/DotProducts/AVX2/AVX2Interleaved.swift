@@ -1,0 +1,147 @@
+// AVX2 products of interleaved Q4_0 row groups (`InterleavedRows.swift`): lanes are rows. Per block and token,
+// each of the eight 4-byte column chunks is one `vpmaddubsw` of eight rows' unsigned nibbles against the
+// token's four quants broadcast; the eight Int16 results add without overflow (each pair is at most
+// 2 · 15 · 127, eight of them 30480), one `vpmaddwd` makes each row's block sum, and 8 · Σq takes the nibbles'
+// offset off. Then per row: acc = fma(float(block sum), d · d_x, acc), block after block from zero, which is
+// what `dotQ4_0` computes and what llama.cpp's AVX2 Q4_0 kernels compute.
+#if arch(x86_64)
+import _Builtin_intrinsics.intel
+import Prefetch
+
+/// The eight rows' exact block sums of one group block against one token's block `q`, with 8 · Σq `offset`.
+@inline(__always)
+private func groupBlockSums(_ w: (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i),
+                            _ q: UnsafeRawPointer, offset: Int32) -> __m256i {
+    @inline(__always)
+    func product(_ weights: __m256i, _ at: Int) -> __m256i {
+        _mm256_maddubs_epi16(weights, _mm256_set1_epi32(q.loadUnaligned(fromByteOffset: at, as: Int32.self)))
+    }
+    // Chunk c's low nibbles meet quants 4c…4c+3, its high nibbles quants 16+4c…16+4c+3.
+    let s0 = _mm256_add_epi16(product(w.0, 0), product(w.1, 16))
+    let s1 = _mm256_add_epi16(product(w.2, 4), product(w.3, 20))
+    let s2 = _mm256_add_epi16(product(w.4, 8), product(w.5, 24))
+    let s3 = _mm256_add_epi16(product(w.6, 12), product(w.7, 28))
+    let s = _mm256_add_epi16(_mm256_add_epi16(s0, s1), _mm256_add_epi16(s2, s3))
+    return _mm256_sub_epi32(_mm256_madd_epi16(s, _mm256_set1_epi16(1)), _mm256_set1_epi32(offset))
+}
+
+/// A group block's four chunks as eight vectors of nibbles: (chunk 0 low, chunk 0 high, chunk 1 low, …).
+@inline(__always)
+private func groupNibbles(_ block: UnsafeRawPointer) -> (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i) {
+    let mask = _mm256_set1_epi8(0x0F)
+    @inline(__always)
+    func split(_ c: Int) -> (__m256i, __m256i) {
+        let raw = load256(block, 16 &+ 32 &* c)
+        return (_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask))
+    }
+    let (a, b) = split(0), (c, d) = split(1), (e, f) = split(2), (g, h) = split(3)
+    return (a, b, c, d, e, f, g, h)
+}
+
+/// The eight rows' binary16 scales of a group block as floats.
+@inline(__always)
+private func groupScales(_ block: UnsafeRawPointer) -> __m256 {
+    _mm256_cvtph_ps(load128(block))
+}
+
+/// One row group · one token: the eight rows' products.
+@inline(__always)
+func groupDotAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> SIMD8<Float> {
+    var acc = _mm256_setzero_ps()
+    let quants = UnsafeRawPointer(x.quants)
+    for b in 0..<blocks {
+        let block = group + b &* interleavedQ4_0BlockBytes
+        prefetch(block + 1024)
+        let sums = groupBlockSums(groupNibbles(block), quants + b &* 32, offset: x.offsets[b])
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), groupScales(block) * SIMD8(repeating: x.scales[b]), acc)
+    }
+    return acc
+}
+
+/// One row group · tokens 0–3 of `x`: each token's arithmetic is `groupDotAVX2`'s, the nibbles unpacked once.
+@inline(__always)
+func groupDotTokens4AVX2(
+    _ group: UnsafeRawPointer, _ x: Q8Tokens, blocks: Int
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    var acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps()
+    let stride = x.rowLength
+    for b in 0..<blocks {
+        let block = group + b &* interleavedQ4_0BlockBytes
+        let nibbles = groupNibbles(block)
+        let d = groupScales(block)
+        let q = x.quants + b &* 32
+        @inline(__always)
+        func token(_ t: Int, _ acc: __m256) -> __m256 {
+            let sums = groupBlockSums(nibbles, q + t &* stride, offset: x.offsets[t &* x.blocksPerRow &+ b])
+            return _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), d * SIMD8(repeating: x.scales[t &* x.blocksPerRow &+ b]), acc)
+        }
+        acc0 = token(0, acc0)
+        acc1 = token(1, acc1)
+        acc2 = token(2, acc2)
+        acc3 = token(3, acc3)
+    }
+    return (acc0, acc1, acc2, acc3)
+}
+
+/// Stores the results of group `g` for the rows of it inside `rows` (a thread's range; the last group may
+/// also be partly padding).
+@inline(__always)
+private func storeGroup(_ values: SIMD8<Float>, group g: Int, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+    let first = g &* interleavedGroupRows
+    if first >= rows.lowerBound && first &+ interleavedGroupRows <= rows.upperBound {
+        UnsafeMutableRawPointer(output + first).storeBytes(of: values, as: SIMD8<Float>.self)
+    } else {
+        for r in max(first, rows.lowerBound)..<min(first &+ interleavedGroupRows, rows.upperBound) {
+            output[r] = values[r &- first]
+        }
+    }
+}
+
+/// `output[r] = row r · x` for `rows` (best when its bounds are multiples of eight: a group shared by two
+/// ranges is computed by both).
+func multiplyInterleavedAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
+    let blocks = weights.columns / 32
+    var g = rows.lowerBound / interleavedGroupRows
+    while g &* interleavedGroupRows < rows.upperBound {
+        storeGroup(groupDotAVX2(weights.group(g), x, blocks: blocks), group: g, rows: rows, into: output)
+        g &+= 1
+    }
+}
+
+/// `output[t * rows + r]` for the row groups covering `rows` and every token of `input`: two groups at a time
+/// stay in cache while four tokens at a time pass over them; leftover tokens take the one-token kernel.
+func multiplyInterleavedTokensAVX2(
+    _ weights: MatrixView, _ input: MatrixInput, rows: Range<Int>, into output: UnsafeMutablePointer<Float>
+) {
+    let activations = input.quantized!
+    let outputs = weights.rows
+    let blocks = weights.columns / 32
+    let firstGroup = rows.lowerBound / interleavedGroupRows
+    let endGroup = (rows.upperBound + interleavedGroupRows - 1) / interleavedGroupRows
+    let tile = 2
+    var g0 = firstGroup
+    while g0 < endGroup {
+        let g1 = min(endGroup, g0 &+ tile)
+        var t = 0
+        while t &+ 4 <= input.count {
+            let x = Q8Tokens(activations, first: t)
+            for g in g0..<g1 {
+                let (a, b, c, d) = groupDotTokens4AVX2(weights.group(g), x, blocks: blocks)
+                storeGroup(a, group: g, rows: rows, into: output + t &* outputs)
+                storeGroup(b, group: g, rows: rows, into: output + (t &+ 1) &* outputs)
+                storeGroup(c, group: g, rows: rows, into: output + (t &+ 2) &* outputs)
+                storeGroup(d, group: g, rows: rows, into: output + (t &+ 3) &* outputs)
+            }
+            t &+= 4
+        }
+        while t < input.count {
+            let x = Q8RowView(activations, row: t)
+            for g in g0..<g1 {
+                storeGroup(groupDotAVX2(weights.group(g), x, blocks: blocks), group: g, rows: rows, into: output + t &* outputs)
+            }
+            t &+= 1
+        }
+        g0 = g1
+    }
+}
+#endif
