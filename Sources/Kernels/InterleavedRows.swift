@@ -1,16 +1,24 @@
-// Q4_0 weights regrouped at load time so that eight rows sit side by side in each vector (Decision 5).
+// Q4_0 and Q4_K weights regrouped at load time so that eight rows sit side by side in each vector (Decision 5).
 //
 // In GGUF's layout a row's blocks are contiguous, so an integer dot product leaves eight lanes of one row's
 // partial sums that must be converted, scaled and accumulated one lane at a time. Here a 32-byte load holds four
-// packed bytes of each of eight rows: the lanes are rows, a whole block's integer sum per row comes out of one
-// `vpmaddwd`, and one conversion and one fused multiply-add serve eight rows. This is also the order llama.cpp
-// sums Q4_0 in on AVX2 (it repacks Q4_0 the same way), and decode reads one stream of memory per row group.
+// packed bytes of each of eight rows: the lanes are rows, a 32-element block's integer sum per row comes out of
+// one `vpmaddwd`, and every float operation after it serves eight rows. Decode reads one stream of memory per
+// row group. (llama.cpp repacks Q4_0 the same way on AVX2.)
 //
-// A group of eight rows is `blocks` group blocks of 144 bytes, one per 32-column block:
-//   bytes 0..<16     the eight rows' binary16 scales, row 0 first
-//   bytes 16..<144   four 32-byte chunks; chunk c holds, for rows 0…7 in turn, packed bytes 4c…4c+3 of that
-//                    row's block (low nibbles: elements 4c…4c+3, high nibbles: elements 16+4c…16+4c+3)
-// Rows past the matrix's last (it is padded to a multiple of eight) are zero: scale 0, so their results are 0.
+// A group of eight rows is a run of group blocks, one per block of the format:
+//
+// Q4_0, 144 bytes per 32 columns:
+//   0..<16     the eight rows' binary16 scales d, row 0 first
+//   16..<144   four 32-byte chunks; chunk c holds, for rows 0…7 in turn, packed bytes 4c…4c+3 of that row's
+//              block (low nibbles: elements 4c…4c+3, high nibbles: elements 16+4c…16+4c+3)
+// Q4_K, 1184 bytes per 256 columns:
+//   0..<16     the rows' d; 16..<32 the rows' dmin (binary16)
+//   32..<96    the 6-bit scales unpacked to bytes: sub-block j's eight rows at 32 + 8j
+//   96..<160   the 6-bit minimums, likewise
+//   160..<1184 for each pair p of sub-blocks, eight 32-byte chunks; chunk c holds, for rows 0…7, packed bytes
+//              32p+4c…32p+4c+3 (low nibbles: sub-block 2p, high nibbles: sub-block 2p+1, elements 4c…4c+3)
+// Rows past the matrix's last (it is padded to a multiple of eight) are zero, so their results are 0.
 
 /// Memory holding a matrix in the interleaved layout, freed with the last view of it.
 package final class InterleavedStorage: @unchecked Sendable {
@@ -30,38 +38,60 @@ package final class InterleavedStorage: @unchecked Sendable {
 let interleavedGroupRows = 8
 /// Bytes of one Q4_0 group block: eight scales and eight rows' 16 packed bytes.
 let interleavedQ4_0BlockBytes = 144
+/// Bytes of one Q4_K group block: eight rows' d, dmin, unpacked scales and minimums, and 128 packed bytes each.
+let interleavedQ4_KBlockBytes = 1184
+
+extension WeightFormat {
+    /// Bytes of one interleaved group block, and columns per block; nil for formats never interleaved.
+    var interleavedBlock: (bytes: Int, columns: Int)? {
+        switch self {
+        case .q4_0: (interleavedQ4_0BlockBytes, 32)
+        case .q4_K: (interleavedQ4_KBlockBytes, 256)
+        default: nil
+        }
+    }
+}
 
 extension MatrixView {
     /// Whether this matrix can be stored interleaved (`interleaved()`).
     /// Only on x86-64, where the AVX2 kernels read it; elsewhere the portable kernels read GGUF's layout.
     package var canInterleave: Bool {
         #if arch(x86_64)
-        format == .q4_0 && layout == .rows
+        format.interleavedBlock != nil && layout == .rows
         #else
         false
         #endif
     }
 
-    /// A copy of this Q4_0 matrix in the interleaved layout, repacked by the pool's threads.
+    /// A copy of this matrix in the interleaved layout, repacked by the pool's threads.
     package func interleaved(pool: ThreadPool) -> MatrixView {
-        precondition(canInterleave, "only row-major Q4_0 matrices are interleaved")
-        let blocks = columns / 32
+        precondition(canInterleave, "only row-major Q4_0 and Q4_K matrices are interleaved")
         let groups = (rows + interleavedGroupRows - 1) / interleavedGroupRows
-        let groupBytes = blocks * interleavedQ4_0BlockBytes
+        let groupBytes = interleavedGroupByteCount
         let storage = InterleavedStorage(byteCount: groups * groupBytes)
         let source = self
         pool.parallelFor(groups) { range, _ in
             for g in range {
-                interleaveGroup(source, group: g, into: storage.bytes + g &* groupBytes)
+                if source.format == .q4_0 {
+                    interleaveQ4_0Group(source, group: g, into: storage.bytes + g &* groupBytes)
+                } else {
+                    interleaveQ4_KGroup(source, group: g, into: storage.bytes + g &* groupBytes)
+                }
             }
         }
-        return MatrixView(interleavedQ4_0: storage, rows: rows, columns: columns)
+        return MatrixView(interleaved: storage, format: format, rows: rows, columns: columns)
+    }
+
+    /// Bytes per group of eight interleaved rows.
+    var interleavedGroupByteCount: Int {
+        let block = format.interleavedBlock!
+        return columns / block.columns &* block.bytes
     }
 
     /// The first byte of row group `g` (interleaved layout).
     @inline(__always)
     func group(_ g: Int) -> UnsafeRawPointer {
-        base + g &* (columns / 32) &* interleavedQ4_0BlockBytes
+        base + g &* interleavedGroupByteCount
     }
 
     /// Row `r`'s bytes in GGUF's layout (`rowByteCount` of them), whatever the layout: for checks and for
@@ -73,6 +103,10 @@ extension MatrixView {
         }
         let g = group(r / interleavedGroupRows)
         let j = r % interleavedGroupRows
+        if format == .q4_K {
+            copyQ4_KRow(g, row: j, superBlocks: columns / 256, into: out)
+            return
+        }
         for b in 0..<(columns / 32) {
             let source = g + b &* interleavedQ4_0BlockBytes
             let block = out + b &* 18
@@ -86,8 +120,33 @@ extension MatrixView {
     }
 }
 
+/// Row `j` of a Q4_K group in GGUF's layout: the 6-bit scales and minimums packed back as `scaleAndMin` reads
+/// them.
+private func copyQ4_KRow(_ g: UnsafeRawPointer, row j: Int, superBlocks: Int, into out: UnsafeMutableRawPointer) {
+    for sb in 0..<superBlocks {
+        let source = g + sb &* interleavedQ4_KBlockBytes
+        let block = out + sb &* 144
+        block.copyMemory(from: source + 2 &* j, byteCount: 2)
+        (block + 2).copyMemory(from: source + (16 &+ 2 &* j), byteCount: 2)
+        func scale(_ k: Int) -> UInt8 { source.load(fromByteOffset: 32 &+ 8 &* k &+ j, as: UInt8.self) }
+        func minimum(_ k: Int) -> UInt8 { source.load(fromByteOffset: 96 &+ 8 &* k &+ j, as: UInt8.self) }
+        for k in 0..<4 {
+            block.storeBytes(of: scale(k) | (scale(k &+ 4) >> 4) << 6, toByteOffset: 4 &+ k, as: UInt8.self)
+            block.storeBytes(of: minimum(k) | (minimum(k &+ 4) >> 4) << 6, toByteOffset: 8 &+ k, as: UInt8.self)
+            block.storeBytes(of: (scale(k &+ 4) & 0x0F) | (minimum(k &+ 4) & 0x0F) << 4, toByteOffset: 12 &+ k, as: UInt8.self)
+        }
+        for p in 0..<4 {
+            for c in 0..<8 {
+                let from: Int = 160 &+ 256 &* p &+ 32 &* c &+ 4 &* j
+                let to: Int = 16 &+ 32 &* p &+ 4 &* c
+                (block + to).copyMemory(from: source + from, byteCount: 4)
+            }
+        }
+    }
+}
+
 /// Writes row group `g` of row-major Q4_0 `source` interleaved at `out`.
-private func interleaveGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
+private func interleaveQ4_0Group(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
     let blocks = source.columns / 32
     for b in 0..<blocks {
         let block = out + b &* interleavedQ4_0BlockBytes
@@ -103,6 +162,33 @@ private func interleaveGroup(_ source: MatrixView, group g: Int, into out: Unsaf
             for c in 0..<4 {
                 let packed = row.loadUnaligned(fromByteOffset: 2 &+ 4 &* c, as: UInt32.self)
                 block.storeBytes(of: packed, toByteOffset: 16 &+ 32 &* c &+ 4 &* j, as: UInt32.self)
+            }
+        }
+    }
+}
+
+/// Writes row group `g` of row-major Q4_K `source` interleaved at `out`.
+private func interleaveQ4_KGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
+    out.initializeMemory(as: UInt8.self, repeating: 0, count: source.interleavedGroupByteCount)
+    for sb in 0..<(source.columns / 256) {
+        let block = out + sb &* interleavedQ4_KBlockBytes
+        for j in 0..<interleavedGroupRows {
+            let r = g &* interleavedGroupRows &+ j
+            guard r < source.rows else { continue }
+            let row = source.row(r) + sb &* 144
+            block.storeBytes(of: row.loadUnaligned(as: UInt16.self), toByteOffset: 2 &* j, as: UInt16.self)
+            block.storeBytes(of: row.loadUnaligned(fromByteOffset: 2, as: UInt16.self), toByteOffset: 16 &+ 2 &* j, as: UInt16.self)
+            for k in 0..<8 {
+                let (scale, minimum) = scaleAndMin(row + 4, k)
+                block.storeBytes(of: scale, toByteOffset: 32 &+ 8 &* k &+ j, as: UInt8.self)
+                block.storeBytes(of: minimum, toByteOffset: 96 &+ 8 &* k &+ j, as: UInt8.self)
+            }
+            for p in 0..<4 {
+                for c in 0..<8 {
+                    let packed = row.loadUnaligned(fromByteOffset: 16 &+ 32 &* p &+ 4 &* c, as: UInt32.self)
+                    let to: Int = 160 &+ 256 &* p &+ 32 &* c &+ 4 &* j
+                    block.storeBytes(of: packed, toByteOffset: to, as: UInt32.self)
+                }
             }
         }
     }

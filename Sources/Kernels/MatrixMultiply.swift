@@ -7,7 +7,7 @@ package struct MatrixView: @unchecked Sendable {
     package enum Layout: Sendable {
         /// GGUF's: each row's blocks contiguous, row after row.
         case rows
-        /// Groups of eight rows interleaved (`InterleavedRows.swift`); Q4_0 only.
+        /// Groups of eight rows interleaved (`InterleavedRows.swift`); Q4_0 and Q4_K.
         case interleaved8
     }
 
@@ -34,8 +34,8 @@ package struct MatrixView: @unchecked Sendable {
         storage = nil
     }
 
-    init(interleavedQ4_0 storage: InterleavedStorage, rows: Int, columns: Int) {
-        format = .q4_0
+    init(interleaved storage: InterleavedStorage, format: WeightFormat, rows: Int, columns: Int) {
+        self.format = format
         self.rows = rows
         self.columns = columns
         base = UnsafeRawPointer(storage.bytes)

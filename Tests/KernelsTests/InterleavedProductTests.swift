@@ -1,26 +1,27 @@
 @testable import Kernels
 import Testing
 
-/// Interleaved Q4_0 matrices (eight rows per group) must hold the same rows as GGUF's layout and give the
-/// portable `dotQ4_0` results bit for bit, for one token and for many, whatever the row count.
+/// Interleaved Q4_0 and Q4_K matrices (eight rows per group) must hold the same rows as GGUF's layout and give
+/// the portable `dotQ4_0` and `dotQ4_K` results bit for bit, for one token and for many, whatever the row count.
 @Suite struct InterleavedProductTests {
-    static let columns = 320
+    static func columns(_ format: WeightFormat) -> Int { format == .q4_0 ? 320 : 768 }
 
     /// 13 rows (a padded second group): random rows, then rows of all-zero, all-one and 0x80 payload bytes.
-    static func matrix() -> (bytes: [UInt8], rows: Int) {
+    static func matrix(_ format: WeightFormat = .q4_0) -> (bytes: [UInt8], rows: Int) {
         var state: UInt64 = 5
         var bytes: [UInt8] = []
-        for _ in 0..<10 { bytes += TiledProductTests.randomRow(.q4_0, blocks: columns / 32, seed: &state) }
+        let blocks = columns(format) / format.blockSize
+        for _ in 0..<10 { bytes += TiledProductTests.randomRow(format, blocks: blocks, seed: &state) }
         for fill: UInt8 in [0x00, 0xFF, 0x80] {
-            var row = [UInt8](repeating: fill, count: columns / 32 * 18)
-            TiledProductTests.setSaneScales(&row, .q4_0)
+            var row = [UInt8](repeating: fill, count: blocks * format.blockByteCount)
+            TiledProductTests.setSaneScales(&row, format)
             bytes += row
         }
         return (bytes, 13)
     }
 
     /// Spread values, blocks that saturate to ±127, and a block of zeros.
-    static func activations(seed: Int) -> [Float] {
+    static func activations(seed: Int, columns: Int = columns(.q4_0)) -> [Float] {
         (0..<columns).map { i in
             if (i / 32) % 5 == 3 { return 0 }
             if (i / 32) % 5 == 4 { return i % 2 == 0 ? 50 : -50 }
@@ -28,12 +29,13 @@ import Testing
         }
     }
 
-    @Test func rowsSurviveInterleaving() {
+    @Test(arguments: [WeightFormat.q4_0, .q4_K])
+    func rowsSurviveInterleaving(format: WeightFormat) {
         #if arch(x86_64)
-        let (bytes, rows) = Self.matrix()
+        let (bytes, rows) = Self.matrix(format)
         let pool = ThreadPool(threadCount: 2)
         bytes.withUnsafeBytes { w in
-            let view = MatrixView(format: .q4_0, rows: rows, columns: Self.columns, base: w.baseAddress!)
+            let view = MatrixView(format: format, rows: rows, columns: Self.columns(format), base: w.baseAddress!)
             let interleaved = view.interleaved(pool: pool)
             #expect(interleaved.layout == .interleaved8)
             var row = [UInt8](repeating: 0, count: view.rowByteCount)
@@ -45,12 +47,12 @@ import Testing
         #endif
     }
 
-    @Test(arguments: [1, 4, 9])
-    func productsEqualPortable(tokens: Int) {
+    @Test(arguments: [WeightFormat.q4_0, .q4_K], [1, 4, 9])
+    func productsEqualPortable(format: WeightFormat, tokens: Int) {
         #if arch(x86_64)
-        let (bytes, rows) = Self.matrix()
-        let columns = Self.columns
-        let input = (0..<tokens).flatMap { Self.activations(seed: $0) }
+        let (bytes, rows) = Self.matrix(format)
+        let columns = Self.columns(format)
+        let input = (0..<tokens).flatMap { Self.activations(seed: $0, columns: columns) }
         let q8 = Q8Activations(rowLength: columns, rowCapacity: tokens)
         defer { q8.deallocate() }
         let pool = ThreadPool(threadCount: 2)
@@ -59,14 +61,14 @@ import Testing
         bytes.withUnsafeBytes { w in
             input.withUnsafeBufferPointer { x in
                 q8.quantize(x.baseAddress!, rows: tokens)
-                let view = MatrixView(format: .q4_0, rows: rows, columns: columns, base: w.baseAddress!)
+                let view = MatrixView(format: format, rows: rows, columns: columns, base: w.baseAddress!)
                 let interleaved = view.interleaved(pool: pool)
                 native.withUnsafeMutableBufferPointer { out in
                     multiply(interleaved, MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns),
                              into: out.baseAddress!, pool: pool)
                 }
                 for t in 0..<tokens {
-                    for r in 0..<rows { portable[t * rows + r] = dotQ4_0(view.row(r), Q8RowView(q8, row: t), blocks: columns / 32) }
+                    for r in 0..<rows { portable[t * rows + r] = dotPortable(format, view.row(r), Q8RowView(q8, row: t), columns: columns) }
                 }
             }
         }
@@ -78,7 +80,7 @@ import Testing
     /// `dotQ4_0`'s order stated in scalar code: each block's integer sum, one fused multiply-add per block.
     @Test func portableOrderIsBlockSums() {
         let (bytes, rows) = Self.matrix()
-        let columns = Self.columns
+        let columns = Self.columns(.q4_0)
         let input = Self.activations(seed: 2)
         let q8 = Q8Activations(rowLength: columns, rowCapacity: 1)
         defer { q8.deallocate() }

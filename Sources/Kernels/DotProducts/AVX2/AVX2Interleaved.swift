@@ -51,7 +51,9 @@ func groupDotAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> SIM
     let quants = UnsafeRawPointer(x.quants)
     for b in 0..<blocks {
         let block = group + b &* interleavedQ4_0BlockBytes
+        // A group block is 2.25 cache lines: two prefetches per block keep about 1 KiB ahead of every line.
         prefetch(block + 1024)
+        prefetch(block + 1088)
         let sums = groupBlockSums(groupNibbles(block), quants + b &* 32, offset: x.offsets[b])
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), groupScales(block) * SIMD8(repeating: x.scales[b]), acc)
     }
@@ -97,13 +99,20 @@ private func storeGroup(_ values: SIMD8<Float>, group g: Int, rows: Range<Int>, 
     }
 }
 
+/// One row group · one token, by format.
+@inline(__always)
+private func groupDot(_ weights: MatrixView, _ g: Int, _ x: Q8RowView) -> SIMD8<Float> {
+    weights.format == .q4_0
+        ? groupDotAVX2(weights.group(g), x, blocks: weights.columns / 32)
+        : groupDotQ4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+}
+
 /// `output[r] = row r · x` for `rows` (best when its bounds are multiples of eight: a group shared by two
 /// ranges is computed by both).
 func multiplyInterleavedAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, into output: UnsafeMutablePointer<Float>) {
-    let blocks = weights.columns / 32
     var g = rows.lowerBound / interleavedGroupRows
     while g &* interleavedGroupRows < rows.upperBound {
-        storeGroup(groupDotAVX2(weights.group(g), x, blocks: blocks), group: g, rows: rows, into: output)
+        storeGroup(groupDot(weights, g, x), group: g, rows: rows, into: output)
         g &+= 1
     }
 }
@@ -115,7 +124,6 @@ func multiplyInterleavedTokensAVX2(
 ) {
     let activations = input.quantized!
     let outputs = weights.rows
-    let blocks = weights.columns / 32
     let firstGroup = rows.lowerBound / interleavedGroupRows
     let endGroup = (rows.upperBound + interleavedGroupRows - 1) / interleavedGroupRows
     let tile = 2
@@ -126,7 +134,9 @@ func multiplyInterleavedTokensAVX2(
         while t &+ 4 <= input.count {
             let x = Q8Tokens(activations, first: t)
             for g in g0..<g1 {
-                let (a, b, c, d) = groupDotTokens4AVX2(weights.group(g), x, blocks: blocks)
+                let (a, b, c, d) = weights.format == .q4_0
+                    ? groupDotTokens4AVX2(weights.group(g), x, blocks: weights.columns / 32)
+                    : groupDotTokens4Q4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
                 storeGroup(a, group: g, rows: rows, into: output + t &* outputs)
                 storeGroup(b, group: g, rows: rows, into: output + (t &+ 1) &* outputs)
                 storeGroup(c, group: g, rows: rows, into: output + (t &+ 2) &* outputs)
@@ -137,11 +147,116 @@ func multiplyInterleavedTokensAVX2(
         while t < input.count {
             let x = Q8RowView(activations, row: t)
             for g in g0..<g1 {
-                storeGroup(groupDotAVX2(weights.group(g), x, blocks: blocks), group: g, rows: rows, into: output + t &* outputs)
+                storeGroup(groupDot(weights, g, x), group: g, rows: rows, into: output + t &* outputs)
             }
             t &+= 1
         }
         g0 = g1
     }
+}
+
+// Q4_K. Per sub-block j and row: d · da · float(sc · dot) − dmin · da · float(m · s), added to the row's total
+// sub-block after sub-block: `dotQ4_K`'s operations in its order, eight rows per instruction, so results are
+// bit-identical to it (unlike Q4_0, Q4_K keeps its order; Decision 5).
+
+/// A Q4_K group block's 16-bit partial dots for sub-block pair `p` and one token's activations `a` (the
+/// super-block's 256 quants): low nibbles with sub-block 2p, high nibbles with 2p + 1.
+@inline(__always)
+private func q4KPairDots(_ block: UnsafeRawPointer, pair p: Int, _ a: UnsafeRawPointer) -> (__m256i, __m256i) {
+    let mask = _mm256_set1_epi8(0x0F)
+    var low = _mm256_setzero_si256(), high = _mm256_setzero_si256()
+    for c in 0..<8 {
+        // One line ahead per 64 bytes read, about 1 KiB ahead (as the row-major decode kernels).
+        if c & 1 == 0 { prefetch(block + (1184 &+ 256 &* p &+ 32 &* c)) }
+        let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
+        let wLow = _mm256_and_si256(raw, mask), wHigh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
+        low = _mm256_add_epi16(low, _mm256_maddubs_epi16(wLow, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 4 &* c, as: Int32.self))))
+        high = _mm256_add_epi16(high, _mm256_maddubs_epi16(wHigh, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 32 &+ 4 &* c, as: Int32.self))))
+    }
+    return (low, high)
+}
+
+/// Adds sub-block `j`'s term (16-bit partial dots `dots16`) to each row's total.
+@inline(__always)
+private func addQ4_KTerm(
+    _ total: inout SIMD8<Float>, block: UnsafeRawPointer, d: SIMD8<Float>, dmin: SIMD8<Float>, subBlock j: Int,
+    dots16: __m256i, scale da: Float, offset: Int32
+) {
+    let dots = _mm256_madd_epi16(dots16, _mm256_set1_epi16(1))
+    let scales = widenBytes(block.loadUnaligned(fromByteOffset: 32 &+ 8 &* j, as: UInt64.self))
+    let minimums = widenBytes(block.loadUnaligned(fromByteOffset: 96 &+ 8 &* j, as: UInt64.self))
+    // s = Σq = offset / 8, exact.
+    let s = _mm256_set1_epi32(offset >> 3)
+    let a = SIMD8<Float>(repeating: da)
+    total += d * a * asFloats(_mm256_mullo_epi32(scales, dots)) - dmin * a * asFloats(_mm256_mullo_epi32(minimums, s))
+}
+
+/// One Q4_K row group · one token.
+@inline(__always)
+func groupDotQ4_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> SIMD8<Float> {
+    var total = SIMD8<Float>()
+    for sb in 0..<superBlocks {
+        let block = group + sb &* interleavedQ4_KBlockBytes
+        let d = _mm256_cvtph_ps(load128(block)), dmin = _mm256_cvtph_ps(load128(block, 16))
+        let a = UnsafeRawPointer(x.quants + sb &* 256)
+        prefetch(block + 1184)
+        prefetch(block + 1248)
+        prefetch(block + 1312)
+        for p in 0..<4 {
+            let (low, high) = q4KPairDots(block, pair: p, a)
+            let b = sb &* 8 &+ 2 &* p
+            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low, scale: x.scales[b], offset: x.offsets[b])
+            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
+                        scale: x.scales[b &+ 1], offset: x.offsets[b &+ 1])
+        }
+    }
+    return total
+}
+
+/// One Q4_K row group · tokens 0–3 of `x`, each token's arithmetic `groupDotQ4_KAVX2`'s; each chunk of
+/// nibbles is unpacked once for the four tokens.
+@inline(__always)
+func groupDotTokens4Q4_KAVX2(
+    _ group: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    var t0 = SIMD8<Float>(), t1 = SIMD8<Float>(), t2 = SIMD8<Float>(), t3 = SIMD8<Float>()
+    let stride = x.rowLength
+    let mask = _mm256_set1_epi8(0x0F)
+    for sb in 0..<superBlocks {
+        let block = group + sb &* interleavedQ4_KBlockBytes
+        let d = _mm256_cvtph_ps(load128(block)), dmin = _mm256_cvtph_ps(load128(block, 16))
+        let a = UnsafeRawPointer(x.quants) + sb &* 256
+        for p in 0..<4 {
+            var l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0
+            var h0 = l0, h1 = l0, h2 = l0, h3 = l0
+            for c in 0..<8 {
+                let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
+                let wLow = _mm256_and_si256(raw, mask), wHigh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
+                let at = 64 &* p &+ 4 &* c
+                @inline(__always)
+                func dot(_ w: __m256i, _ t: Int, _ offset: Int) -> __m256i {
+                    _mm256_maddubs_epi16(w, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: t &* stride &+ offset, as: Int32.self)))
+                }
+                l0 = _mm256_add_epi16(l0, dot(wLow, 0, at)); h0 = _mm256_add_epi16(h0, dot(wHigh, 0, at &+ 32))
+                l1 = _mm256_add_epi16(l1, dot(wLow, 1, at)); h1 = _mm256_add_epi16(h1, dot(wHigh, 1, at &+ 32))
+                l2 = _mm256_add_epi16(l2, dot(wLow, 2, at)); h2 = _mm256_add_epi16(h2, dot(wHigh, 2, at &+ 32))
+                l3 = _mm256_add_epi16(l3, dot(wLow, 3, at)); h3 = _mm256_add_epi16(h3, dot(wHigh, 3, at &+ 32))
+            }
+            let b = sb &* 8 &+ 2 &* p
+            @inline(__always)
+            func add(_ total: inout SIMD8<Float>, _ t: Int, _ low: __m256i, _ high: __m256i) {
+                let k = t &* x.blocksPerRow &+ b
+                addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low,
+                            scale: x.scales[k], offset: x.offsets[k])
+                addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
+                            scale: x.scales[k &+ 1], offset: x.offsets[k &+ 1])
+            }
+            add(&t0, 0, l0, h0)
+            add(&t1, 1, l1, h1)
+            add(&t2, 2, l2, h2)
+            add(&t3, 3, l3, h3)
+        }
+    }
+    return (t0, t1, t2, t3)
 }
 #endif
