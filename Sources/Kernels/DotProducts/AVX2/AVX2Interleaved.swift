@@ -176,19 +176,23 @@ private func q4KPairDots(_ block: UnsafeRawPointer, pair p: Int, _ a: UnsafeRawP
     return (low, high)
 }
 
-/// Adds sub-block `j`'s term (16-bit partial dots `dots16`) to each row's total.
+/// Adds sub-block `j`'s term (16-bit partial dots `dots16`) to each row's total; `scale` and `offset` point at
+/// the token's activation scale and 8 · Σq for the sub-block's activation block.
 @inline(__always)
 private func addQ4_KTerm(
-    _ total: inout SIMD8<Float>, block: UnsafeRawPointer, d: SIMD8<Float>, dmin: SIMD8<Float>, subBlock j: Int,
-    dots16: __m256i, scale da: Float, offset: Int32
+    _ total: inout SIMD8<Float>, block: UnsafeRawPointer, d: __m256, dmin: __m256, subBlock j: Int,
+    dots16: __m256i, scale: UnsafePointer<Float>, offset: UnsafePointer<Int32>
 ) {
     let dots = _mm256_madd_epi16(dots16, _mm256_set1_epi16(1))
     let scales = widenBytes(block.loadUnaligned(fromByteOffset: 32 &+ 8 &* j, as: UInt64.self))
     let minimums = widenBytes(block.loadUnaligned(fromByteOffset: 96 &+ 8 &* j, as: UInt64.self))
     // s = Σq = offset / 8, exact.
-    let s = _mm256_set1_epi32(offset >> 3)
-    let a = SIMD8<Float>(repeating: da)
-    total += d * a * asFloats(_mm256_mullo_epi32(scales, dots)) - dmin * a * asFloats(_mm256_mullo_epi32(minimums, s))
+    let s = _mm256_srai_epi32(_mm256_set1_epi32(offset.pointee), 3)
+    let a = _mm256_set1_ps(scale.pointee)
+    // Written out with intrinsics so nothing is fused or reordered: (d·a)·float(sc·dot) − (dmin·a)·float(m·s).
+    let product = _mm256_mul_ps(_mm256_mul_ps(d, a), _mm256_cvtepi32_ps(_mm256_mullo_epi32(scales, dots)))
+    let minimum = _mm256_mul_ps(_mm256_mul_ps(dmin, a), _mm256_cvtepi32_ps(_mm256_mullo_epi32(minimums, s)))
+    total = _mm256_add_ps(total, _mm256_sub_ps(product, minimum))
 }
 
 /// One Q4_K row group · one token.
@@ -205,9 +209,10 @@ func groupDotQ4_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: In
         for p in 0..<4 {
             let (low, high) = q4KPairDots(block, pair: p, a)
             let b = sb &* 8 &+ 2 &* p
-            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low, scale: x.scales[b], offset: x.offsets[b])
+            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low, scale: x.scales + b,
+                        offset: x.offsets + b)
             addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
-                        scale: x.scales[b &+ 1], offset: x.offsets[b &+ 1])
+                        scale: x.scales + (b &+ 1), offset: x.offsets + (b &+ 1))
         }
     }
     return total
@@ -247,9 +252,9 @@ func groupDotTokens4Q4_KAVX2(
             func add(_ total: inout SIMD8<Float>, _ t: Int, _ low: __m256i, _ high: __m256i) {
                 let k = t &* x.blocksPerRow &+ b
                 addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low,
-                            scale: x.scales[k], offset: x.offsets[k])
+                            scale: x.scales + k, offset: x.offsets + k)
                 addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
-                            scale: x.scales[k &+ 1], offset: x.offsets[k &+ 1])
+                            scale: x.scales + (k &+ 1), offset: x.offsets + (k &+ 1))
             }
             add(&t0, 0, l0, h0)
             add(&t1, 1, l1, h1)
