@@ -18,6 +18,12 @@
 //   96..<160   the 6-bit minimums, likewise
 //   160..<1184 for each pair p of sub-blocks, eight 32-byte chunks; chunk c holds, for rows 0…7, packed bytes
 //              32p+4c…32p+4c+3 (low nibbles: sub-block 2p, high nibbles: sub-block 2p+1, elements 4c…4c+3)
+// Q6_K, 1680 bytes per 256 columns:
+//   0..<16     the rows' d (binary16)
+//   16..<144   the 16 int8 scales: scale k's eight rows at 16 + 8k
+//   144..<1168 for each half h and each 32-byte run q of the half's 64 low-nibble bytes, eight chunks; chunk c
+//              holds, for rows 0…7, ql bytes 64h+32q+4c…+3
+//   1168..<1680 for each half h, eight chunks; chunk c holds, for rows 0…7, qh bytes 32h+4c…+3
 // Rows past the matrix's last (it is padded to a multiple of eight) are zero, so their results are 0.
 
 /// Memory holding a matrix in the interleaved layout, freed with the last view of it.
@@ -40,6 +46,8 @@ let interleavedGroupRows = 8
 let interleavedQ4_0BlockBytes = 144
 /// Bytes of one Q4_K group block: eight rows' d, dmin, unpacked scales and minimums, and 128 packed bytes each.
 let interleavedQ4_KBlockBytes = 1184
+/// Bytes of one Q6_K group block: eight rows' 210 bytes, regrouped.
+let interleavedQ6_KBlockBytes = 1680
 
 extension WeightFormat {
     /// Bytes of one interleaved group block, and columns per block; nil for formats never interleaved.
@@ -47,6 +55,7 @@ extension WeightFormat {
         switch self {
         case .q4_0: (interleavedQ4_0BlockBytes, 32)
         case .q4_K: (interleavedQ4_KBlockBytes, 256)
+        case .q6_K: (interleavedQ6_KBlockBytes, 256)
         default: nil
         }
     }
@@ -65,17 +74,18 @@ extension MatrixView {
 
     /// A copy of this matrix in the interleaved layout, repacked by the pool's threads.
     package func interleaved(pool: ThreadPool) -> MatrixView {
-        precondition(canInterleave, "only row-major Q4_0 and Q4_K matrices are interleaved")
+        precondition(canInterleave, "only row-major Q4_0, Q4_K and Q6_K matrices are interleaved")
         let groups = (rows + interleavedGroupRows - 1) / interleavedGroupRows
         let groupBytes = interleavedGroupByteCount
         let storage = InterleavedStorage(byteCount: groups * groupBytes)
         let source = self
         pool.parallelFor(groups) { range, _ in
             for g in range {
-                if source.format == .q4_0 {
-                    interleaveQ4_0Group(source, group: g, into: storage.bytes + g &* groupBytes)
-                } else {
-                    interleaveQ4_KGroup(source, group: g, into: storage.bytes + g &* groupBytes)
+                let out = storage.bytes + g &* groupBytes
+                switch source.format {
+                case .q4_0: interleaveQ4_0Group(source, group: g, into: out)
+                case .q4_K: interleaveQ4_KGroup(source, group: g, into: out)
+                default: interleaveQ6_KGroup(source, group: g, into: out)
                 }
             }
         }
@@ -105,6 +115,13 @@ extension MatrixView {
         let j = r % interleavedGroupRows
         if format == .q4_K {
             copyQ4_KRow(g, row: j, superBlocks: columns / 256, into: out)
+            return
+        }
+        if format == .q6_K {
+            for sb in 0..<(columns / 256) {
+                q6KPieces(row: out + sb &* 210, group: UnsafeMutableRawPointer(mutating: g + sb &* interleavedQ6_KBlockBytes),
+                          j: j) { row, group, count in row.copyMemory(from: group, byteCount: count) }
+            }
             return
         }
         for b in 0..<(columns / 32) {
@@ -189,6 +206,46 @@ private func interleaveQ4_KGroup(_ source: MatrixView, group g: Int, into out: U
                     let to: Int = 160 &+ 256 &* p &+ 32 &* c &+ 4 &* j
                     block.storeBytes(of: packed, toByteOffset: to, as: UInt32.self)
                 }
+            }
+        }
+    }
+}
+
+/// Calls `move(row byte, group byte, count)` for every piece of row `j`'s Q6_K super-block at `row` and its place in
+/// the group block at `group`: the one table of where each byte goes, read both ways.
+@inline(__always)
+private func q6KPieces(
+    row: UnsafeMutableRawPointer, group: UnsafeMutableRawPointer, j: Int,
+    _ move: (UnsafeMutableRawPointer, UnsafeMutableRawPointer, Int) -> Void
+) {
+    move(row + 208, group + 2 &* j, 2)
+    for k in 0..<16 { move(row + (192 &+ k), group + (16 &+ 8 &* k &+ j), 1) }
+    for h in 0..<2 {
+        for q in 0..<2 {
+            for c in 0..<8 {
+                let from: Int = 64 &* h &+ 32 &* q &+ 4 &* c
+                let to: Int = 144 &+ 512 &* h &+ 256 &* q &+ 32 &* c &+ 4 &* j
+                move(row + from, group + to, 4)
+            }
+        }
+        for c in 0..<8 {
+            let from: Int = 128 &+ 32 &* h &+ 4 &* c
+            let to: Int = 1168 &+ 256 &* h &+ 32 &* c &+ 4 &* j
+            move(row + from, group + to, 4)
+        }
+    }
+}
+
+/// Writes row group `g` of row-major Q6_K `source` interleaved at `out`.
+private func interleaveQ6_KGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
+    out.initializeMemory(as: UInt8.self, repeating: 0, count: source.interleavedGroupByteCount)
+    for j in 0..<interleavedGroupRows {
+        let r = g &* interleavedGroupRows &+ j
+        guard r < source.rows else { continue }
+        for sb in 0..<(source.columns / 256) {
+            q6KPieces(row: UnsafeMutableRawPointer(mutating: source.row(r) + sb &* 210),
+                      group: out + sb &* interleavedQ6_KBlockBytes, j: j) { row, group, count in
+                group.copyMemory(from: row, byteCount: count)
             }
         }
     }

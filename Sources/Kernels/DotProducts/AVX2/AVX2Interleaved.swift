@@ -102,9 +102,11 @@ private func storeGroup(_ values: SIMD8<Float>, group g: Int, rows: Range<Int>, 
 /// One row group · one token, by format.
 @inline(__always)
 private func groupDot(_ weights: MatrixView, _ g: Int, _ x: Q8RowView) -> SIMD8<Float> {
-    weights.format == .q4_0
-        ? groupDotAVX2(weights.group(g), x, blocks: weights.columns / 32)
-        : groupDotQ4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+    switch weights.format {
+    case .q4_0: groupDotAVX2(weights.group(g), x, blocks: weights.columns / 32)
+    case .q4_K: groupDotQ4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+    default: groupDotQ6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+    }
 }
 
 /// `output[r] = row r · x` for `rows` (best when its bounds are multiples of eight: a group shared by two
@@ -134,9 +136,11 @@ func multiplyInterleavedTokensAVX2(
         while t &+ 4 <= input.count {
             let x = Q8Tokens(activations, first: t)
             for g in g0..<g1 {
-                let (a, b, c, d) = weights.format == .q4_0
-                    ? groupDotTokens4AVX2(weights.group(g), x, blocks: weights.columns / 32)
-                    : groupDotTokens4Q4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+                let (a, b, c, d) = switch weights.format {
+                case .q4_0: groupDotTokens4AVX2(weights.group(g), x, blocks: weights.columns / 32)
+                case .q4_K: groupDotTokens4Q4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+                default: groupDotTokens4Q6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+                }
                 storeGroup(a, group: g, rows: rows, into: output + t &* outputs)
                 storeGroup(b, group: g, rows: rows, into: output + (t &+ 1) &* outputs)
                 storeGroup(c, group: g, rows: rows, into: output + (t &+ 2) &* outputs)
