@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Memory check for a Llama-2-7B-shaped Q4_K_M model (random weights): it loads and generates, and its peak RSS
-# stays under  file size + KV cache + 200 MiB.
+# Memory check for a Llama-2-7B-shaped Q4_K_M model (random weights): `llamaserve serve` loads it and answers a
+# request, and its peak RSS stays under  file size + KV cache + 200 MiB.
 #
 #   Benchmarks/rss-7b.sh MODEL.gguf [CONTEXT]
 #
 # MODEL.gguf is generated first when absent (../shared/tools/make_random_llama_gguf.py --preset llama2-7b
 # --quant q4_k_m with the Llama 2 vocabulary; ~3.8 GiB, about a minute, plus free disk space). Never commit it.
-# CONTEXT (default 4096) is passed as -c; `generate` sizes its KV cache for it as LoadedModel does:
+# CONTEXT (default 4096) is passed as --ctx-size with --parallel 1; the KV cache is sized for it as LoadedModel does:
 #     kvBytes = 2 (K and V) × layers × kvWidth × 2 bytes (F16) × (context + 16) × min(parallel = 1, 4)
-# Needs /usr/bin/time (Debian package `time`) and, when generating, python3 with numpy and gguf.
+# Needs /usr/bin/time (Debian package `time`), curl, and, when generating, python3 with numpy and gguf.
 # Builds the release binary under the shared build lock unless SKIP_BUILD is set.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -39,10 +39,23 @@ kv_bytes=$((2 * layers * kv_heads * head_dim * 2 * (context + 16)))
 budget=$((file_bytes + kv_bytes + 200 * 1048576))
 
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-echo "== llamaserve generate --model $model --prompt Hello -n 16 --temperature 0 -c $context" >&2
-/usr/bin/time -v -o "$log" "$binary" generate --model "$model" --prompt "Hello" -n 16 --temperature 0 \
-    -c "$context" --ignore-eos --json
+server_log=$(mktemp)
+trap 'rm -f "$log" "$server_log"' EXIT
+# Serving, as the issue measures it: `serve` reads the file through once before loading (progress lines), and
+# the weights it repacks must not stay resident twice. One request, then SIGTERM; /usr/bin/time reports the peak.
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo "== llamaserve serve --model $model --ctx-size $context --parallel 1 (one 16-token request)" >&2
+/usr/bin/time -v -o "$log" "$binary" serve --model "$model" --port "$port" --ctx-size "$context" --parallel 1 \
+    >"$server_log" 2>&1 &
+server=$!
+until curl -fsS "http://127.0.0.1:$port/health" >/dev/null 2>&1; do
+    kill -0 "$server" 2>/dev/null || { cat "$server_log" >&2; exit 1; }
+    sleep 0.5
+done
+curl -fsS "http://127.0.0.1:$port/v1/chat/completions" -H 'Content-Type: application/json' \
+    -d '{"messages":[{"role":"user","content":"Hello"}],"max_tokens":16,"ignore_eos":true}' >/dev/null
+pkill -TERM -P "$server" 2>/dev/null || true
+wait "$server" || true
 rss_kib=$(awk -F': ' '/Maximum resident set size/{print $2}' "$log")
 wall=$(awk -F': ' '/Elapsed \(wall clock\)/{print $2}' "$log")
 rss=$((rss_kib * 1024))

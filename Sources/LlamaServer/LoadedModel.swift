@@ -16,11 +16,14 @@ struct LoadedModel {
     /// - Parameters:
     ///   - contextLength: per-request context; nil uses the model's, capped at 8192.
     ///   - kvCacheMiB: KV budget; nil sizes it for `min(parallel, 4)` full contexts.
+    ///   - file: the model file, when the caller has opened it already (`serve` reads it through once first); the
+    ///     same mapping must be used, so that pages dropped after repacking weights are not kept by another.
     static func load(
-        path: String, threads: Int, contextLength: Int?, parallel: Int, kvCacheMiB: Int?, batchTokens: Int = 512,
-        maxQueue: Int = 64, queueTimeout: Duration = .seconds(300), prefixCaching: Bool = true, maxChoices: Int = 8
+        path: String, file opened: GGUFFile? = nil, threads: Int, contextLength: Int?, parallel: Int, kvCacheMiB: Int?,
+        batchTokens: Int = 512, maxQueue: Int = 64, queueTimeout: Duration = .seconds(300), prefixCaching: Bool = true,
+        maxChoices: Int = 8
     ) throws -> LoadedModel {
-        let file = try GGUFFile(contentsOf: path)
+        let file = try opened ?? GGUFFile(contentsOf: path)
         let model = try LlamaModel(file: file, loadThreads: threads)
         let vocabulary = try Vocabulary(gguf: file)
         let h = model.hyperparameters
