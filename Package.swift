@@ -10,13 +10,17 @@ let strict: [SwiftSetting] = [
 // unsafe buffers whose bounds the callers validate). They are also optimized in debug builds, so the test
 // suite's model runs take seconds, not minutes.
 // On x86-64 the baseline is AVX2 + FMA + F16C (Haswell, 2013): without it every SIMD fused multiply-add is a
-// library call. Faster paths for newer CPUs are chosen at run time.
+// library call, and the AVX2 kernels need it. There are no separate paths for newer CPUs (AVX-512, VNNI) yet.
 #if arch(x86_64)
 let cpuFlags = ["-target-cpu", "haswell"]
 #else
 let cpuFlags: [String] = []
 #endif
-let kernelSettings: [SwiftSetting] = strict + [
+// LLAMASERVE_PORTABLE_KERNELS=1 builds the kernels without their x86-64 paths (no intrinsics, no interleaved
+// weights): the code arm64 runs, so it is compiled and tested on this x86-64 machine too (`make test-portable`).
+let portableKernels: [SwiftSetting] =
+    Context.environment["LLAMASERVE_PORTABLE_KERNELS"] == "1" ? [.define("PORTABLE_KERNELS")] : []
+let kernelSettings: [SwiftSetting] = strict + portableKernels + [
     .unsafeFlags(["-enforce-exclusivity=unchecked"] + cpuFlags),
     .unsafeFlags(["-O"], .when(configuration: .debug)),
 ]
@@ -66,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "ChatAPITests", dependencies: ["ChatAPI", "Inference", "Model", "GGUF", "Tokenization", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "GGUF", "TestSupport"], swiftSettings: strict + portableKernels),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Kernels", "GGUF", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "InferenceTests", dependencies: ["Inference", "Model", "GGUF", "Tokenization", "TestSupport"],

@@ -65,7 +65,7 @@ extension MatrixView {
     /// Whether this matrix can be stored interleaved (`interleaved()`).
     /// Only on x86-64, where the AVX2 kernels read it; elsewhere the portable kernels read GGUF's layout.
     package var canInterleave: Bool {
-        #if arch(x86_64)
+        #if arch(x86_64) && !PORTABLE_KERNELS
         format.interleavedBlock != nil && layout == .rows
         #else
         false

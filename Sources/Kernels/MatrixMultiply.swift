@@ -89,7 +89,7 @@ package func multiply(
         precondition(input.quantized != nil, "quantized weights need quantized activations")
     }
     let outputs = weights.rows
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     if input.count == 1 && hasNativeKernel(weights) {
         let x = Q8RowView(input.quantized!, row: 0)
         pool.parallelFor(outputs, granule: 8) { rows, _ in multiplyRowsAVX2(weights, x, rows: rows, into: output) }
@@ -167,7 +167,7 @@ package func multiply(
     into outputs: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>?),
     pool: ThreadPool
 ) {
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     let (a, b, c) = matrices
     let together = input.count == 1 && input.quantized != nil && hasNativeKernel(a) && hasNativeKernel(b)
         && (c.map { hasNativeKernel($0) } ?? true)
@@ -213,7 +213,7 @@ func dot(_ weights: MatrixView, row: UnsafeRawPointer, _ input: MatrixInput, _ t
     default: break
     }
     let x = Q8RowView(input.quantized!, row: t)
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     return dotAVX2(weights.format, row, x, columns: columns)
     #else
     return dotPortable(weights.format, row, x, columns: columns)

@@ -1,4 +1,4 @@
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 #endif
 
@@ -170,7 +170,7 @@ private func forEachPosition(
 /// generic `SIMD16<Float>(SIMD16<Float16>)` was an out-of-line call there.
 @inline(__always)
 func halves(_ p: UnsafeRawPointer, _ offset: Int) -> SIMD16<Float> {
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     SIMD16(lowHalf: _mm256_cvtph_ps(p.loadUnaligned(fromByteOffset: offset, as: __m128i.self)),
            highHalf: _mm256_cvtph_ps(p.loadUnaligned(fromByteOffset: offset &+ 16, as: __m128i.self)))
     #else

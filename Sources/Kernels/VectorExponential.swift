@@ -1,4 +1,4 @@
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 #endif
 
@@ -41,7 +41,7 @@ private func scaleByPowerOfTwo(_ j: SIMD16<Float>, _ n: SIMD16<Float>) -> SIMD16
     // An element loop, not `SIMD16<Int32>(_:)`: the standard library's generic conversion is an out-of-line call.
     // The values are integers in [-126, 127] here, so the conversion is exact and cannot trap.
     let clamped = n.replacing(with: 0, where: .!inRange)
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     // vcvttps2dq: the element loop below compiled to sixteen scalar conversions with range checks here.
     let exponent = SIMD16<Int32>(
         lowHalf: unsafeBitCast(_mm256_cvttps_epi32(clamped.lowHalf), to: SIMD8<Int32>.self),

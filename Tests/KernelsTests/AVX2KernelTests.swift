@@ -1,4 +1,4 @@
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 @testable import Kernels
 import Testing
 

@@ -31,7 +31,7 @@ import Testing
 
     @Test(arguments: [WeightFormat.q4_0, .q4_K, .q6_K])
     func rowsSurviveInterleaving(format: WeightFormat) {
-        #if arch(x86_64)
+        #if arch(x86_64) && !PORTABLE_KERNELS
         let (bytes, rows) = Self.matrix(format)
         let pool = ThreadPool(threadCount: 2)
         bytes.withUnsafeBytes { w in
@@ -49,7 +49,7 @@ import Testing
 
     @Test(arguments: [WeightFormat.q4_0, .q4_K, .q6_K], [1, 4, 9])
     func productsEqualPortable(format: WeightFormat, tokens: Int) {
-        #if arch(x86_64)
+        #if arch(x86_64) && !PORTABLE_KERNELS
         let (bytes, rows) = Self.matrix(format)
         let columns = Self.columns(format)
         let input = (0..<tokens).flatMap { Self.activations(seed: $0, columns: columns) }

@@ -1,4 +1,4 @@
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 #endif
 // Dot products of one quantized weight row with one row of Q8 activations, for the 32-element block formats.
@@ -43,7 +43,7 @@ func widen(_ v: SIMD8<Int16>) -> SIMD8<Int32> {
 @inline(__always)
 func scale(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
     let bits = p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     // Through a zero-extending vmovd: the compiler's own sequence inserts the bits into a live register
     // (vpinsrw), often the accumulator, and the false dependency chained every block behind the previous one.
     return _mm_cvtph_ps(_mm_cvtsi32_si128(Int32(bits)))[0]

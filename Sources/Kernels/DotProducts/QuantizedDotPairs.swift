@@ -4,7 +4,7 @@
 
 /// Whether `format` has a two-row kernel.
 func hasPairKernel(_ format: WeightFormat) -> Bool {
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     // The AVX2 one-row kernels beat every two-row schedule tried there (Decision 4).
     return false
     #else

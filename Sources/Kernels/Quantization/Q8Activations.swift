@@ -1,5 +1,5 @@
 import Synchronization
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 #endif
 
@@ -67,7 +67,7 @@ package struct Q8Activations {
     /// Makes `lanes` hold the folded order of the first `rows` rows, for the portable kernels. Call it before
     /// the parallel part of a product (it writes the whole rows on the calling thread when they are stale).
     package func prepareFoldedLanes(rows: Int) {
-        #if arch(x86_64)
+        #if arch(x86_64) && !PORTABLE_KERNELS
         guard !lanesCurrent.pointee.load(ordering: .relaxed) else { return }
         for b in 0..<(rows * blocksPerRow) { storeLaneOrder(quants + b &* 32, into: lanes + b &* 32) }
         lanesCurrent.pointee.store(true, ordering: .relaxed)
@@ -84,7 +84,7 @@ package struct Q8Activations {
                 input + i &* 32, quants: quants + b &* 32, scale: scales + b, blockSum: blockSums + b,
                 sums: sums + b &* 2)
             offsets[b] = 8 &* (Int32(sums[2 &* b]) &+ Int32(sums[2 &* b &+ 1]))
-            #if !arch(x86_64)
+            #if !arch(x86_64) || PORTABLE_KERNELS
             // Always: which rows a multi-token product reads is not known here (threads quantize row ranges).
             storeLaneOrder(quants + b &* 32, into: lanes + b &* 32)
             #endif
@@ -123,7 +123,7 @@ private func quantizeBlock(
     let magicBits = Int32(bitPattern: Float(0x1.8p23).bitPattern)
     let factor = SIMD8<Float>(repeating: inverse)
     var halves = (SIMD8<Int32>(), SIMD8<Int32>())
-    #if arch(x86_64)
+    #if arch(x86_64) && !PORTABLE_KERNELS
     // The same operations with vector clamps and one packed store: the element loops compiled to scalar
     // compares and byte stores here.
     @inline(__always)

@@ -4,7 +4,7 @@
 // instruction; the portable kernels widen to Int16 first and take three to four times the instructions
 // (Decision 4). The integer sums here are the same exact integers as the portable kernels', and every float
 // operation is the same operation in the same order, so results are bit-identical (`AVX2KernelTests`).
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 
 @inline(__always)

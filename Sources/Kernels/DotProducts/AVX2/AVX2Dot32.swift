@@ -3,7 +3,7 @@
 // accumulator with the block's scale product; the lanes are reduced at the end by `reduceLanes`. This is the
 // arithmetic of the portable kernels in `QuantizedDot32.swift`, instruction for instruction after the integer
 // part, so results are bit-identical to them.
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 import Prefetch
 

@@ -2,7 +2,7 @@
 // come out of `vpmaddubsw` at once; the float terms are then formed eight at a time with the same operations as
 // the portable kernels of `QuantizedDotK.swift` (products and differences, never fused) and added to the
 // running total one by one in sub-block order, so results are bit-identical to them.
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 import Prefetch
 

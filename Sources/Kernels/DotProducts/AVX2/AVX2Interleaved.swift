@@ -4,7 +4,7 @@
 // 2 · 15 · 127, eight of them 30480), one `vpmaddwd` makes each row's block sum, and 8 · Σq takes the nibbles'
 // offset off. Then per row: acc = fma(float(block sum), d · d_x, acc), block after block from zero, which is
 // what `dotQ4_0` computes and what llama.cpp's AVX2 Q4_0 kernels compute.
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 import Prefetch
 

@@ -3,7 +3,7 @@
 // the tokens of a multi-token pass); per activation block and row the integer part is `dotQ6_K`'s,
 // sc0 · (dot0 − 32·s0) + sc1 · (dot1 − 32·s1), and the float part its `(d · da) · float(combined)` added block
 // after block, so results are bit-identical to it.
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 import Prefetch
 

@@ -2,7 +2,7 @@
 // block's weights are unpacked and its scales converted once for four tokens. Every token's arithmetic is
 // `dotAVX2`'s (same integer lane sums, same float products, same fused accumulation order), so a token's result
 // never depends on how many tokens share its forward pass (`TiledProductTests`).
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 import _Builtin_intrinsics.intel
 
 /// Consecutive tokens' Q8 activations, as the multi-token kernels read them.
@@ -246,7 +246,7 @@ func dotTokens4Q6_KAVX2(_ w: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int) 
 }
 #endif
 
-#if arch(x86_64)
+#if arch(x86_64) && !PORTABLE_KERNELS
 /// Whether `format` is a K-quant (its four-token kernel reads each token's scales as whole vectors already).
 @inline(__always)
 func isKQuant(_ format: WeightFormat) -> Bool {
