@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 // Q4_0 and Q4_K weights regrouped at load time so that eight rows sit side by side in each vector (Decision 5).
 //
 // In GGUF's layout a row's blocks are contiguous, so an integer dot product leaves eight lanes of one row's
@@ -32,12 +37,16 @@ package final class InterleavedStorage: @unchecked Sendable {
     package let bytes: UnsafeMutableRawPointer
     package let byteCount: Int
 
-    init(byteCount: Int) {
-        self.byteCount = byteCount
-        bytes = .allocate(byteCount: max(1, byteCount), alignment: 64)
+    /// Anonymous pages straight from the kernel, so a refusal is an answer (nil), not a trap in the allocator.
+    init?(byteCount: Int) {
+        let size = max(1, byteCount)
+        guard let pages = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              pages != MAP_FAILED else { return nil }
+        self.byteCount = size
+        bytes = pages
     }
 
-    deinit { bytes.deallocate() }
+    deinit { munmap(bytes, byteCount) }
 }
 
 /// Rows per interleaved group.
@@ -72,12 +81,13 @@ extension MatrixView {
         #endif
     }
 
-    /// A copy of this matrix in the interleaved layout, repacked by the pool's threads.
-    package func interleaved(pool: ThreadPool) -> MatrixView {
+    /// A copy of this matrix in the interleaved layout, repacked by the pool's threads; nil when the memory for
+    /// it cannot be had (the row-major view computes the same results, more slowly).
+    package func interleaved(pool: ThreadPool) -> MatrixView? {
         precondition(canInterleave, "only row-major Q4_0, Q4_K and Q6_K matrices are interleaved")
         let groups = (rows + interleavedGroupRows - 1) / interleavedGroupRows
         let groupBytes = interleavedGroupByteCount
-        let storage = InterleavedStorage(byteCount: groups * groupBytes)
+        guard let storage = InterleavedStorage(byteCount: groups * groupBytes) else { return nil }
         let source = self
         pool.parallelFor(groups) { range, _ in
             for g in range {

@@ -6,7 +6,7 @@ import Model
 /// `llamaserve bench`: prompt-processing and text-generation speed, defined as llama.cpp's `llama-bench` does.
 enum BenchCommand {
     static let help = """
-        usage: llamaserve bench --model MODEL.gguf [-p 512] [-n 128] [-t THREADS] [-r REPS] [--json]
+        usage: llamaserve bench --model MODEL.gguf [-p 512] [-n 128] [-t THREADS] [-r REPS] [--no-repack] [--json]
 
         pp: prompt tokens / time of one batched prefill of -p tokens.
         tg: generated tokens / time of -n single-token decode steps of one sequence (after no prompt), as
@@ -16,12 +16,13 @@ enum BenchCommand {
           -t N          threads (default: all cores)
           -r N          repetitions (default 5)
           -b N          prefill batch size: the prompt is processed in chunks of at most N tokens (default 512)
+          --no-repack   keep Q4_0/Q4_K/Q6_K weights in the file's layout (see serve --help, repack_weights)
           --json        print one JSON line instead of a table
         """
 
     static func run(_ arguments: [String]) throws {
         let args = try CommandLineArguments(
-            arguments, valued: ["--model", "-p", "-n", "-t", "-r", "-b"], flags: ["--help", "--json"],
+            arguments, valued: ["--model", "-p", "-n", "-t", "-r", "-b"], flags: ["--help", "--json", "--no-repack"],
             aliases: ["-h": "--help", "-m": "--model", "--threads": "-t", "--repetitions": "-r"])
         if args.flag("--help") { print(help); return }
         let path = try args.required("--model")
@@ -32,7 +33,7 @@ enum BenchCommand {
         let batchSize = try args.integer("-b", default: 512, in: 1...8192)
 
         let file = try GGUFFile(contentsOf: path)
-        let model = try LlamaModel(file: file, loadThreads: threads)
+        let model = try LlamaModel(file: file, loadThreads: threads, repackWeights: !args.flag("--no-repack"))
         let h = model.hyperparameters
         let context = promptTokens + generatedTokens + 1
         let blockSize = 16

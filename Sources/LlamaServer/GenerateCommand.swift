@@ -21,6 +21,7 @@ enum GenerateCommand {
           --ignore-eos          do not stop at end-of-generation tokens
           -t, --threads N       compute threads (default: all cores)
           -c, --ctx-size N      context length (default: the model's, at most 8192)
+          --no-repack           keep Q4_0/Q4_K/Q6_K weights in the file's layout (see serve --help)
           --json                print one JSON line {"prompt_tokens","tokens","text","top_logprobs"} at the end
         """
 
@@ -29,7 +30,7 @@ enum GenerateCommand {
             arguments,
             valued: ["--model", "--prompt", "--max-tokens", "--temperature", "--top-k", "--top-p", "--min-p", "--seed",
                      "--top-logprobs", "--threads", "--ctx-size"],
-            flags: ["--help", "--json", "--no-parse-special", "--ignore-eos"],
+            flags: ["--help", "--json", "--no-parse-special", "--ignore-eos", "--no-repack"],
             aliases: ["-h": "--help", "-m": "--model", "-p": "--prompt", "-n": "--max-tokens", "-t": "--threads",
                       "-c": "--ctx-size"])
         if args.flag("--help") { print(help); return }
@@ -50,7 +51,9 @@ enum GenerateCommand {
         let json = args.flag("--json")
         if json { sampling.topLogprobs = try args.integer("--top-logprobs", default: 5, in: 0...20) }
 
-        let loaded = try LoadedModel.load(path: path, threads: threads, contextLength: context, parallel: 1, kvCacheMiB: nil)
+        let loaded = try LoadedModel.load(
+            path: path, repackWeights: !args.flag("--no-repack"), threads: threads, contextLength: context, parallel: 1,
+            kvCacheMiB: nil)
         let promptTokens = loaded.tokenizer.encode(prompt, addSpecial: true, parseSpecial: !args.flag("--no-parse-special"))
         let request = GenerationRequest(
             prompt: promptTokens, sampling: sampling, maxTokens: maxTokens,

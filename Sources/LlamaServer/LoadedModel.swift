@@ -19,12 +19,13 @@ struct LoadedModel {
     ///   - file: the model file, when the caller has opened it already (`serve` reads it through once first); the
     ///     same mapping must be used, so that pages dropped after repacking weights are not kept by another.
     static func load(
-        path: String, file opened: GGUFFile? = nil, threads: Int, contextLength: Int?, parallel: Int, kvCacheMiB: Int?,
+        path: String, file opened: GGUFFile? = nil, repackWeights: Bool = true, threads: Int, contextLength: Int?,
+        parallel: Int, kvCacheMiB: Int?,
         batchTokens: Int = 512, maxQueue: Int = 64, queueTimeout: Duration = .seconds(300), prefixCaching: Bool = true,
         maxChoices: Int = 8
     ) throws -> LoadedModel {
         let file = try opened ?? GGUFFile(contentsOf: path)
-        let model = try LlamaModel(file: file, loadThreads: threads)
+        let model = try LlamaModel(file: file, loadThreads: threads, repackWeights: repackWeights)
         let vocabulary = try Vocabulary(gguf: file)
         let h = model.hyperparameters
         guard vocabulary.count == h.vocabularySize else {

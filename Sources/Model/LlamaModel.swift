@@ -9,11 +9,12 @@ package final class LlamaModel: Sendable {
     package let rotaryEmbedding: RotaryEmbedding
 
     /// Loads the model described by `file`, validating hyperparameters and every tensor's shape and type;
-    /// `loadThreads` threads repack weights that have a faster layout (see `LlamaWeights`).
-    package init(file: GGUFFile, loadThreads: Int = 1) throws(ModelError) {
+    /// `loadThreads` threads repack weights that have a faster layout unless `repackWeights` is false (see
+    /// `LlamaWeights`).
+    package init(file: GGUFFile, loadThreads: Int = 1, repackWeights: Bool = true) throws(ModelError) {
         let h = try ModelHyperparameters(file: file)
         hyperparameters = h
-        weights = try LlamaWeights(file: file, hyperparameters: h, loadThreads: loadThreads)
+        weights = try LlamaWeights(file: file, hyperparameters: h, loadThreads: loadThreads, repack: repackWeights)
         rotaryEmbedding = RotaryEmbedding(
             dimensions: h.ropeDimensions, base: h.ropeBase, positionScale: h.ropePositionScale,
             frequencyFactors: weights.ropeFrequencyFactors)

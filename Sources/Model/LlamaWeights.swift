@@ -30,9 +30,12 @@ package struct LlamaWeights: Sendable {
 
     /// Maps every tensor the model needs and checks its shape and type against `hyperparameters`.
     ///
-    /// On x86-64, Q4_0 matrices are copied into the interleaved layout their kernels read (Decision 5) by
-    /// `loadThreads` threads, and the copied tensors' file pages are dropped from resident memory.
-    package init(file: GGUFFile, hyperparameters h: ModelHyperparameters, loadThreads: Int = 1) throws(ModelError) {
+    /// With `repack` (on x86-64), Q4_0, Q4_K and Q6_K matrices are copied into the interleaved layout their
+    /// fastest kernels read (Decision 5) by `loadThreads` threads, and the copied tensors' file pages are dropped
+    /// from resident memory. A matrix the memory cannot be had for stays in the file's layout: same results.
+    package init(
+        file: GGUFFile, hyperparameters h: ModelHyperparameters, loadThreads: Int = 1, repack: Bool = true
+    ) throws(ModelError) {
         self.file = file
         let d = h.embeddingLength
         let tokenEmbedding = try LlamaWeights.matrix(file, "token_embd.weight", rows: h.vocabularySize, columns: d)
@@ -41,9 +44,9 @@ package struct LlamaWeights: Sendable {
         /// A matrix product's weights, interleaved where that is the faster layout.
         func product(_ name: String, rows: Int, columns: Int) throws(ModelError) -> MatrixView {
             let view = try LlamaWeights.matrix(file, name, rows: rows, columns: columns)
-            guard view.canInterleave else { return view }
+            guard repack && view.canInterleave else { return view }
             if pool == nil { pool = ThreadPool(threadCount: max(1, loadThreads)) }
-            let interleaved = view.interleaved(pool: pool!)
+            guard let interleaved = view.interleaved(pool: pool!) else { return view }
             // The embedding lookup still reads a tied output head's rows from the file.
             if name != "token_embd.weight", let info = file.tensor(named: name) { file.releasePages(of: info) }
             return interleaved
@@ -68,7 +71,7 @@ package struct LlamaWeights: Sendable {
             output = try product("output.weight", rows: h.vocabularySize, columns: d)
             isOutputTied = false
         } else {
-            output = tokenEmbedding.canInterleave
+            output = repack && tokenEmbedding.canInterleave
                 ? try product("token_embd.weight", rows: h.vocabularySize, columns: d) : tokenEmbedding
             isOutputTied = true
         }

@@ -36,7 +36,7 @@ import Testing
         let pool = ThreadPool(threadCount: 2)
         bytes.withUnsafeBytes { w in
             let view = MatrixView(format: format, rows: rows, columns: Self.columns(format), base: w.baseAddress!)
-            let interleaved = view.interleaved(pool: pool)
+            let interleaved = view.interleaved(pool: pool)!
             #expect(interleaved.layout == .interleaved8)
             var row = [UInt8](repeating: 0, count: view.rowByteCount)
             for r in 0..<rows {
@@ -62,7 +62,7 @@ import Testing
             input.withUnsafeBufferPointer { x in
                 q8.quantize(x.baseAddress!, rows: tokens)
                 let view = MatrixView(format: format, rows: rows, columns: columns, base: w.baseAddress!)
-                let interleaved = view.interleaved(pool: pool)
+                let interleaved = view.interleaved(pool: pool)!
                 native.withUnsafeMutableBufferPointer { out in
                     multiply(interleaved, MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns),
                              into: out.baseAddress!, pool: pool)

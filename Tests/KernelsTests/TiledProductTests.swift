@@ -124,7 +124,7 @@ import Testing
                         let views = [w0, w1, w2].enumerated().map { i, w in
                             // Q4_0 interleaved where it can be, so a thread's chunk straddles into a row group.
                             let view = MatrixView(format: shapes[i].0, rows: shapes[i].1, columns: columns, base: w.baseAddress!)
-                            return view.canInterleave ? view.interleaved(pool: pool) : view
+                            return (view.canInterleave ? view.interleaved(pool: pool) : nil) ?? view
                         }
                         let m = MatrixInput(floats: x.baseAddress!, quantized: q8, count: tokens, columns: columns)
                         f0.withUnsafeMutableBufferPointer { o0 in

@@ -139,6 +139,33 @@ import TestSupport
 
     /// Runs the prompt through one fresh sequence (all but the last token as one prefill batch, then the last
     /// token as a decode step) and returns the last position's logits.
+    /// Weights repacked into the interleaved layout at load time (Decision 5) must give the logits of the file's
+    /// layout bit for bit; the tied GQA shape also covers an output head copied while the embedding stays mapped.
+    @Test(.enabled(if: Python.hasReferenceDependencies, Python.skipMessage), arguments: ["q4_0", "q4_k"])
+    func repackedWeightsGiveTheSameLogits(_ type: String) throws {
+        let directory = try TemporaryDirectory()
+        let modelPath = directory.path + "/model.gguf"
+        let generated = try Python.run(
+            [Fixtures.packageRoot + "/Tests/Scripts/make_tiny_llama_gguf.py", "--out", modelPath, "--type", type,
+             "--seed", "2"] + Self.gqa.arguments)
+        try #require(generated.status == 0, "model generation failed: \(generated.errors)")
+        let file = try GGUFFile(contentsOf: modelPath)
+        let repacked = try LlamaModel(file: file, loadThreads: 2)
+        let mapped = try LlamaModel(file: file, repackWeights: false)
+        let gate = mapped.weights.blocks[0].gate
+        #expect(gate.layout == .rows && mapped.weights.output.layout == .rows)
+        // Interleaved where this build has the kernels for it (x86-64 without PORTABLE_KERNELS).
+        let expected: MatrixView.Layout = gate.canInterleave ? .interleaved8 : .rows
+        #expect(repacked.weights.blocks[0].gate.layout == expected)
+        #expect(repacked.weights.output.layout == expected)
+        #expect(repacked.weights.tokenEmbedding.layout == .rows)
+        let prompt = Self.prompt(24)
+        let a = Self.ourLogits(repacked, prompt: prompt, halfKV: true)
+        let b = Self.ourLogits(mapped, prompt: prompt, halfKV: true)
+        #expect(a.map(\.bitPattern) == b.map(\.bitPattern))
+        #expect(a.contains { $0 != 0 })
+    }
+
     static func ourLogits(_ model: LlamaModel, prompt: [Int32], halfKV: Bool) -> [Float] {
         let h = model.hyperparameters
         let cache = KVCache(
