@@ -39,14 +39,16 @@ package final class GGUFFile: Sendable {
         tensorIndex[name].map { contents.tensors[$0] }
     }
 
-    /// The data of `tensor`, a view into the mapping. The parser checked that it lies within the file.
-    /// Drops `tensor`'s resident pages from this process once its data has been copied (see
-    /// `MappedFile.releasePages`); `bytes(of:)` stays valid and reads fault the pages back in.
-    package func releasePages(of tensor: GGUFTensorInfo) {
+    /// Drops the resident pages of `bytes` (offsets within `tensor`'s data; all of it by default) from this
+    /// process once they have been copied (see `MappedFile.releasePages`); `bytes(of:)` stays valid and reads
+    /// fault the pages back in.
+    package func releasePages(of tensor: GGUFTensorInfo, bytes: Range<Int>? = nil) {
         let start = contents.dataOffset + tensor.offset
-        mapping.releasePages(start..<(start + tensor.byteCount))
+        let range = bytes ?? 0..<tensor.byteCount
+        mapping.releasePages((start + max(0, range.lowerBound))..<(start + min(tensor.byteCount, range.upperBound)))
     }
 
+    /// The data of `tensor`, a view into the mapping. The parser checked that it lies within the file.
     package func bytes(of tensor: GGUFTensorInfo) -> UnsafeRawBufferPointer {
         let start = contents.dataOffset + tensor.offset
         // Safe because GGUFParser checked offset + byteCount <= data section size for every tensor.

@@ -82,22 +82,31 @@ extension MatrixView {
     }
 
     /// A copy of this matrix in the interleaved layout, repacked by the pool's threads; nil when the memory for
-    /// it cannot be had (the row-major view computes the same results, more slowly).
-    package func interleaved(pool: ThreadPool) -> MatrixView? {
+    /// it cannot be had (the row-major view computes the same results, more slowly). The rows are copied in slabs;
+    /// `copied` is told each slab's rows once they are done, so their source can be let go before the next.
+    package func interleaved(pool: ThreadPool, copied: ((Range<Int>) -> Void)? = nil) -> MatrixView? {
         precondition(canInterleave, "only row-major Q4_0, Q4_K and Q6_K matrices are interleaved")
         let groups = (rows + interleavedGroupRows - 1) / interleavedGroupRows
         let groupBytes = interleavedGroupByteCount
         guard let storage = InterleavedStorage(byteCount: groups * groupBytes) else { return nil }
         let source = self
-        pool.parallelFor(groups) { range, _ in
-            for g in range {
-                let out = storage.bytes + g &* groupBytes
-                switch source.format {
-                case .q4_0: interleaveQ4_0Group(source, group: g, into: out)
-                case .q4_K: interleaveQ4_KGroup(source, group: g, into: out)
-                default: interleaveQ6_KGroup(source, group: g, into: out)
+        // About 1 MiB of weights a slab: a tensor's source and its copy are never both resident for long.
+        let slab = max(1, (1 << 20) / groupBytes)
+        var first = 0
+        while first < groups {
+            let end = min(groups, first + slab)
+            pool.parallelFor(end - first) { range, _ in
+                for g in (first + range.lowerBound)..<(first + range.upperBound) {
+                    let out = storage.bytes + g &* groupBytes
+                    switch source.format {
+                    case .q4_0: interleaveQ4_0Group(source, group: g, into: out)
+                    case .q4_K: interleaveQ4_KGroup(source, group: g, into: out)
+                    default: interleaveQ6_KGroup(source, group: g, into: out)
+                    }
                 }
             }
+            copied?((first * interleavedGroupRows)..<min(rows, end * interleavedGroupRows))
+            first = end
         }
         return MatrixView(interleaved: storage, format: format, rows: rows, columns: columns)
     }

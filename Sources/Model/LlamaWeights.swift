@@ -46,9 +46,14 @@ package struct LlamaWeights: Sendable {
             let view = try LlamaWeights.matrix(file, name, rows: rows, columns: columns)
             guard repack && view.canInterleave else { return view }
             if pool == nil { pool = ThreadPool(threadCount: max(1, loadThreads)) }
-            guard let interleaved = view.interleaved(pool: pool!) else { return view }
             // The embedding lookup still reads a tied output head's rows from the file.
-            if name != "token_embd.weight", let info = file.tensor(named: name) { file.releasePages(of: info) }
+            let release = name == "token_embd.weight" ? nil : file.tensor(named: name)
+            let rowBytes = view.rowByteCount
+            guard let interleaved = view.interleaved(pool: pool!, copied: { rows in
+                if let info = release { file.releasePages(of: info, bytes: (rows.lowerBound * rowBytes)..<(rows.upperBound * rowBytes)) }
+            }) else { return view }
+            // The pages that straddled two slabs.
+            if let info = release { file.releasePages(of: info) }
             return interleaved
         }
         var blocks: [LlamaBlockWeights] = []

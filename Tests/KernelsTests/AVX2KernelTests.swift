@@ -2,10 +2,10 @@
 @testable import Kernels
 import Testing
 
-/// The AVX2 dot products must equal the portable kernels bit for bit (Q4_0's: `InterleavedProductTests`), including
+/// The AVX2 dot products must equal the portable kernels bit for bit (interleaved ones: `InterleavedProductTests`), including
 /// at the extremes of every format's range (all-zero and all-one bits, −128 in Q8_0) and with activations at ±127.
 @Suite struct AVX2KernelTests {
-    static let formats: [WeightFormat] = [.q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
+    static let formats: [WeightFormat] = [.q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K]
 
     /// Random rows, then one row of all-zero and one of all-one payload bytes (scales kept sane).
     static func matrix(_ format: WeightFormat, columns: Int, seed: UInt64) -> (bytes: [UInt8], rows: Int) {

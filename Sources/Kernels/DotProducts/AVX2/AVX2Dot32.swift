@@ -108,11 +108,43 @@ func dotAVX2<F: AVX2Block32>(_: F.Type, _ w: UnsafeRawPointer, _ x: Q8RowView, b
     return F.hasMinimum ? reduceLanes(acc) + minimums : reduceLanes(acc)
 }
 
-/// Whether `format` has an AVX2 kernel for row-major matrices. Q4_0 has one for interleaved matrices only
-/// (`AVX2Interleaved.swift`): its lane order differs from the other formats' (Decision 5).
+/// A row-major Q4_0 row · one token in Q4_0's block-sum order (`dotQ4_0`), for matrices left in the file's
+/// layout (`repack_weights` off); interleaved matrices take `AVX2Interleaved.swift`. Eight blocks' lane sums
+/// are reduced together to one Int32 per block, then fused into the total one block at a time, in order.
+@inline(__always)
+func dotQ4_0RowAVX2(_ w: UnsafeRawPointer, _ x: Q8RowView, blocks: Int) -> Float {
+    var acc: Float = 0
+    let quants = UnsafeRawPointer(x.quants)
+    @inline(__always)
+    func lanes(_ b: Int) -> __m256i {
+        laneSumsUnsigned(nibbleBytes(w + (b &* 18 &+ 2)), load256(quants, b &* 32))
+    }
+    var b = 0
+    while b &+ 8 <= blocks {
+        prefetch(w + (b &* 18 &+ 1024))
+        prefetch(w + (b &* 18 &+ 1088))
+        prefetch(w + (b &* 18 &+ 1152))
+        let sums = sumsOfEight(lanes(b), lanes(b &+ 1), lanes(b &+ 2), lanes(b &+ 3),
+                               lanes(b &+ 4), lanes(b &+ 5), lanes(b &+ 6), lanes(b &+ 7))
+        let totals = asFloats(_mm256_sub_epi32(sums, load256(UnsafeRawPointer(x.offsets), b &* 4)))
+        var d = SIMD8<Float>()
+        for k in 0..<8 { d[k] = scale(w, (b &+ k) &* 18) }
+        let products = d * UnsafeRawPointer(x.scales).loadUnaligned(fromByteOffset: b &* 4, as: SIMD8<Float>.self)
+        for k in 0..<8 { acc.addProduct(totals[k], products[k]) }
+        b &+= 8
+    }
+    while b < blocks {
+        let total = unsafeBitCast(lanes(b), to: SIMD8<Int32>.self).wrappedSum() &- x.offsets[b]
+        acc.addProduct(Float(total), scale(w, b &* 18) * x.scales[b])
+        b &+= 1
+    }
+    return acc
+}
+
+/// Whether `format` has an AVX2 kernel for row-major matrices (Q4_0's interleaved ones: `AVX2Interleaved.swift`).
 func hasNativeKernel(_ format: WeightFormat) -> Bool {
     switch format {
-    case .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: true
+    case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q4_K, .q5_K, .q6_K: true
     default: false
     }
 }
@@ -135,6 +167,7 @@ func multiplyRowsAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, i
         return
     }
     switch weights.format {
+    case .q4_0: each { dotQ4_0RowAVX2($0, x, blocks: blocks) }
     case .q4_1: each { dotAVX2(AVX2Q4_1.self, $0, x, blocks: blocks) }
     case .q5_0: each { dotAVX2(AVX2Q5_0.self, $0, x, blocks: blocks) }
     case .q5_1: each { dotAVX2(AVX2Q5_1.self, $0, x, blocks: blocks) }
@@ -149,6 +182,7 @@ func multiplyRowsAVX2(_ weights: MatrixView, _ x: Q8RowView, rows: Range<Int>, i
 /// One quantized row · one activation row, dispatched once per row.
 func dotAVX2(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: Q8RowView, columns: Int) -> Float {
     switch format {
+    case .q4_0: dotQ4_0RowAVX2(row, x, blocks: columns / 32)
     case .q4_1: dotAVX2(AVX2Q4_1.self, row, x, blocks: columns / 32)
     case .q5_0: dotAVX2(AVX2Q5_0.self, row, x, blocks: columns / 32)
     case .q5_1: dotAVX2(AVX2Q5_1.self, row, x, blocks: columns / 32)

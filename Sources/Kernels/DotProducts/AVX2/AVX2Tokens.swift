@@ -167,6 +167,13 @@ func multiplyTokensAVX2(
             if !kQuant { four.fill(x, blocks: columns / 32) }
             for r in r0..<r1 {
                 let row = weights.row(r)
+                if weights.format == .q4_0 {
+                    // Row-major Q4_0 (repacking off): the one-token kernel per token, the row cached.
+                    for k in 0..<4 {
+                        output[(t &+ k) &* outputs &+ r] = dotQ4_0RowAVX2(row, Q8RowView(activations, row: t &+ k), blocks: columns / 32)
+                    }
+                    continue
+                }
                 let four = dotTokens4AVX2(weights.format, row, x, four, columns: columns)
                     ?? dotTokens4KAVX2(weights.format, row, x, columns: columns)!
                 for k in 0..<4 { output[(t &+ k) &* outputs &+ r] = four[k] }
