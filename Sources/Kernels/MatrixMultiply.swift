@@ -48,7 +48,7 @@ package struct MatrixView: @unchecked Sendable {
 
     /// The first byte of row `r` (row-major layout only).
     package func row(_ r: Int) -> UnsafeRawPointer {
-        assert(layout == .rows, "an interleaved matrix has no contiguous rows; see copyRow")
+        precondition(layout == .rows, "an interleaved matrix has no contiguous rows; see copyRow")
         return base + r &* rowByteCount
     }
 
