@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-// Q4_0 and Q4_K weights regrouped at load time so that eight rows sit side by side in each vector (Decision 5).
+// Q4_0, Q4_K, Q5_K and Q6_K weights regrouped at load time so that eight rows sit side by side in each vector (Decision 5).
 //
 // In GGUF's layout a row's blocks are contiguous, so an integer dot product leaves eight lanes of one row's
 // partial sums that must be converted, scaled and accumulated one lane at a time. Here a 32-byte load holds four
@@ -23,6 +23,8 @@ import Darwin
 //   96..<160   the 6-bit minimums, likewise
 //   160..<1184 for each pair p of sub-blocks, eight 32-byte chunks; chunk c holds, for rows 0…7, packed bytes
 //              32p+4c…32p+4c+3 (low nibbles: sub-block 2p, high nibbles: sub-block 2p+1, elements 4c…4c+3)
+// Q5_K, 1440 bytes per 256 columns: Q4_K's 1184 (from the row's d, dmin, scales and qs), then
+//   1184..<1440 eight chunks; chunk c holds, for rows 0…7, qh bytes 4c…4c+3 (bit j: sub-block j's fifth bit)
 // Q6_K, 1680 bytes per 256 columns:
 //   0..<16     the rows' d (binary16)
 //   16..<144   the 16 int8 scales: scale k's eight rows at 16 + 8k
@@ -55,6 +57,8 @@ let interleavedGroupRows = 8
 let interleavedQ4_0BlockBytes = 144
 /// Bytes of one Q4_K group block: eight rows' d, dmin, unpacked scales and minimums, and 128 packed bytes each.
 let interleavedQ4_KBlockBytes = 1184
+/// Bytes of one Q5_K group block: Q4_K's, then eight rows' 32 bytes of fifth bits.
+let interleavedQ5_KBlockBytes = 1440
 /// Bytes of one Q6_K group block: eight rows' 210 bytes, regrouped.
 let interleavedQ6_KBlockBytes = 1680
 
@@ -64,6 +68,7 @@ extension WeightFormat {
         switch self {
         case .q4_0: (interleavedQ4_0BlockBytes, 32)
         case .q4_K: (interleavedQ4_KBlockBytes, 256)
+        case .q5_K: (interleavedQ5_KBlockBytes, 256)
         case .q6_K: (interleavedQ6_KBlockBytes, 256)
         default: nil
         }
@@ -85,7 +90,7 @@ extension MatrixView {
     /// it cannot be had (the row-major view computes the same results, more slowly). The rows are copied in slabs;
     /// `copied` is told each slab's rows once they are done, so their source can be let go before the next.
     package func interleaved(pool: ThreadPool, copied: ((Range<Int>) -> Void)? = nil) -> MatrixView? {
-        precondition(canInterleave, "only row-major Q4_0, Q4_K and Q6_K matrices are interleaved")
+        precondition(canInterleave, "only row-major Q4_0, Q4_K, Q5_K and Q6_K matrices are interleaved")
         let groups = (rows + interleavedGroupRows - 1) / interleavedGroupRows
         let groupBytes = interleavedGroupByteCount
         guard let storage = InterleavedStorage(byteCount: groups * groupBytes) else { return nil }
@@ -100,7 +105,7 @@ extension MatrixView {
                     let out = storage.bytes + g &* groupBytes
                     switch source.format {
                     case .q4_0: interleaveQ4_0Group(source, group: g, into: out)
-                    case .q4_K: interleaveQ4_KGroup(source, group: g, into: out)
+                    case .q4_K, .q5_K: interleaveScaleMinKGroup(source, group: g, into: out)
                     default: interleaveQ6_KGroup(source, group: g, into: out)
                     }
                 }
@@ -132,8 +137,8 @@ extension MatrixView {
         }
         let g = group(r / interleavedGroupRows)
         let j = r % interleavedGroupRows
-        if format == .q4_K {
-            copyQ4_KRow(g, row: j, superBlocks: columns / 256, into: out)
+        if format == .q4_K || format == .q5_K {
+            copyScaleMinKRow(g, format: format, row: j, superBlocks: columns / 256, into: out)
             return
         }
         if format == .q6_K {
@@ -156,12 +161,16 @@ extension MatrixView {
     }
 }
 
-/// Row `j` of a Q4_K group in GGUF's layout: the 6-bit scales and minimums packed back as `scaleAndMin` reads
-/// them.
-private func copyQ4_KRow(_ g: UnsafeRawPointer, row j: Int, superBlocks: Int, into out: UnsafeMutableRawPointer) {
+/// Row `j` of a Q4_K or Q5_K group in GGUF's layout: the 6-bit scales and minimums packed back as `scaleAndMin`
+/// reads them.
+private func copyScaleMinKRow(
+    _ g: UnsafeRawPointer, format: WeightFormat, row j: Int, superBlocks: Int, into out: UnsafeMutableRawPointer
+) {
+    let (groupBytes, rowBytes) = format.interleavedBlock!.bytes == interleavedQ4_KBlockBytes ? (1184, 144) : (1440, 176)
+    let qs = rowBytes == 144 ? 16 : 48
     for sb in 0..<superBlocks {
-        let source = g + sb &* interleavedQ4_KBlockBytes
-        let block = out + sb &* 144
+        let source = g + sb &* groupBytes
+        let block = out + sb &* rowBytes
         block.copyMemory(from: source + 2 &* j, byteCount: 2)
         (block + 2).copyMemory(from: source + (16 &+ 2 &* j), byteCount: 2)
         func scale(_ k: Int) -> UInt8 { source.load(fromByteOffset: 32 &+ 8 &* k &+ j, as: UInt8.self) }
@@ -174,8 +183,14 @@ private func copyQ4_KRow(_ g: UnsafeRawPointer, row j: Int, superBlocks: Int, in
         for p in 0..<4 {
             for c in 0..<8 {
                 let from: Int = 160 &+ 256 &* p &+ 32 &* c &+ 4 &* j
-                let to: Int = 16 &+ 32 &* p &+ 4 &* c
+                let to: Int = qs &+ 32 &* p &+ 4 &* c
                 (block + to).copyMemory(from: source + from, byteCount: 4)
+            }
+        }
+        if rowBytes == 176 {
+            for c in 0..<8 {
+                let from: Int = 1184 &+ 32 &* c &+ 4 &* j
+                (block + (16 &+ 4 &* c)).copyMemory(from: source + from, byteCount: 4)
             }
         }
     }
@@ -203,15 +218,17 @@ private func interleaveQ4_0Group(_ source: MatrixView, group g: Int, into out: U
     }
 }
 
-/// Writes row group `g` of row-major Q4_K `source` interleaved at `out`.
-private func interleaveQ4_KGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
+/// Writes row group `g` of row-major Q4_K or Q5_K `source` interleaved at `out`.
+private func interleaveScaleMinKGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
     out.initializeMemory(as: UInt8.self, repeating: 0, count: source.interleavedGroupByteCount)
+    let isQ5 = source.format == .q5_K
+    let (groupBytes, rowBytes, qs) = isQ5 ? (interleavedQ5_KBlockBytes, 176, 48) : (interleavedQ4_KBlockBytes, 144, 16)
     for sb in 0..<(source.columns / 256) {
-        let block = out + sb &* interleavedQ4_KBlockBytes
+        let block = out + sb &* groupBytes
         for j in 0..<interleavedGroupRows {
             let r = g &* interleavedGroupRows &+ j
             guard r < source.rows else { continue }
-            let row = source.row(r) + sb &* 144
+            let row = source.row(r) + sb &* rowBytes
             block.storeBytes(of: row.loadUnaligned(as: UInt16.self), toByteOffset: 2 &* j, as: UInt16.self)
             block.storeBytes(of: row.loadUnaligned(fromByteOffset: 2, as: UInt16.self), toByteOffset: 16 &+ 2 &* j, as: UInt16.self)
             for k in 0..<8 {
@@ -221,9 +238,15 @@ private func interleaveQ4_KGroup(_ source: MatrixView, group g: Int, into out: U
             }
             for p in 0..<4 {
                 for c in 0..<8 {
-                    let packed = row.loadUnaligned(fromByteOffset: 16 &+ 32 &* p &+ 4 &* c, as: UInt32.self)
+                    let packed = row.loadUnaligned(fromByteOffset: qs &+ 32 &* p &+ 4 &* c, as: UInt32.self)
                     let to: Int = 160 &+ 256 &* p &+ 32 &* c &+ 4 &* j
                     block.storeBytes(of: packed, toByteOffset: to, as: UInt32.self)
+                }
+            }
+            if isQ5 {
+                for c in 0..<8 {
+                    let bits = row.loadUnaligned(fromByteOffset: 16 &+ 4 &* c, as: UInt32.self)
+                    block.storeBytes(of: bits, toByteOffset: 1184 &+ 32 &* c &+ 4 &* j, as: UInt32.self)
                 }
             }
         }

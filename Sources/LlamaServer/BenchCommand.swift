@@ -16,7 +16,7 @@ enum BenchCommand {
           -t N          threads (default: all cores)
           -r N          repetitions (default 5)
           -b N          prefill batch size: the prompt is processed in chunks of at most N tokens (default 512)
-          --no-repack   keep Q4_0/Q4_K/Q6_K weights in the file's layout (see serve --help, repack_weights)
+          --no-repack   keep Q4_0/Q4_K/Q5_K/Q6_K weights in the file's layout (see serve --help, repack_weights)
           --json        print one JSON line instead of a table
         """
 

@@ -21,7 +21,7 @@ enum GenerateCommand {
           --ignore-eos          do not stop at end-of-generation tokens
           -t, --threads N       compute threads (default: all cores)
           -c, --ctx-size N      context length (default: the model's, at most 8192)
-          --no-repack           keep Q4_0/Q4_K/Q6_K weights in the file's layout (see serve --help)
+          --no-repack           keep Q4_0/Q4_K/Q5_K/Q6_K weights in the file's layout (see serve --help)
           --json                print one JSON line {"prompt_tokens","tokens","text","top_logprobs"} at the end
         """
 

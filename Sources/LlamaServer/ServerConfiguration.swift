@@ -24,7 +24,7 @@ struct ServerConfiguration {
         .init(key: "threads", kind: .integer(0...256), defaultValue: "0", help: "compute threads (0: all cores)"),
         .init(key: "batch_size", kind: .integer(1...8192), defaultValue: "512", help: "tokens per forward pass; longer prompts are processed in chunks"),
         .init(key: "kv_cache_mib", kind: .integer(0...1_048_576), defaultValue: "0", help: "KV cache budget shared by all sequences, in MiB (0: room for min(parallel, 4) full contexts)"),
-        .init(key: "repack_weights", kind: .boolean, defaultValue: "true", help: "copy Q4_0, Q4_K and Q6_K weights into the faster interleaved layout at load time (x86-64): memory for those weights instead of the file's mapped pages"),
+        .init(key: "repack_weights", kind: .boolean, defaultValue: "true", help: "copy Q4_0, Q4_K, Q5_K and Q6_K weights into the faster interleaved layout at load time (x86-64): memory for those weights instead of the file's mapped pages"),
         .init(key: "prefix_cache", kind: .boolean, defaultValue: "true", help: "reuse the KV of computed prompt prefixes"),
         .init(key: "max_queue", kind: .integer(0...100_000), defaultValue: "64", help: "requests that may wait for a slot; beyond it new requests get 429"),
         .init(key: "queue_timeout", kind: .integer(1...86_400), defaultValue: "300", help: "seconds a request may wait in the queue"),

@@ -15,7 +15,7 @@ package struct LlamaBlockWeights: Sendable {
 }
 
 /// All weights of a Llama model. Matrices point into the memory-mapped GGUF file, which this value keeps alive,
-/// or (Q4_0 on x86-64) into interleaved copies of it.
+/// or (Q4_0, Q4_K, Q5_K and Q6_K on x86-64) into interleaved copies of it.
 package struct LlamaWeights: Sendable {
     package let file: GGUFFile
     package let tokenEmbedding: MatrixView  // (vocabulary rows, embedding columns)
@@ -30,7 +30,7 @@ package struct LlamaWeights: Sendable {
 
     /// Maps every tensor the model needs and checks its shape and type against `hyperparameters`.
     ///
-    /// With `repack` (on x86-64), Q4_0, Q4_K and Q6_K matrices are copied into the interleaved layout their
+    /// With `repack` (on x86-64), Q4_0, Q4_K, Q5_K and Q6_K matrices are copied into the interleaved layout their
     /// fastest kernels read (Decision 5) by `loadThreads` threads, and the copied tensors' file pages are dropped
     /// from resident memory. A matrix the memory cannot be had for stays in the file's layout: same results.
     package init(

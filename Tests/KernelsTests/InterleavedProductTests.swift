@@ -1,8 +1,8 @@
 @testable import Kernels
 import Testing
 
-/// Interleaved Q4_0, Q4_K and Q6_K matrices (eight rows per group) must hold the same rows as GGUF's layout and give
-/// the portable `dotQ4_0`, `dotQ4_K` and `dotQ6_K` results bit for bit, for one token and for many, whatever the row count.
+/// Interleaved Q4_0, Q4_K, Q5_K and Q6_K matrices (eight rows per group) must hold the same rows as GGUF's layout and give
+/// the portable `dotQ4_0`, `dotQ4_K`, `dotQ5_K` and `dotQ6_K` results bit for bit, for one token and for many, whatever the row count.
 @Suite struct InterleavedProductTests {
     static func columns(_ format: WeightFormat) -> Int { format == .q4_0 ? 320 : 768 }
 
@@ -29,7 +29,7 @@ import Testing
         }
     }
 
-    @Test(arguments: [WeightFormat.q4_0, .q4_K, .q6_K])
+    @Test(arguments: [WeightFormat.q4_0, .q4_K, .q5_K, .q6_K])
     func rowsSurviveInterleaving(format: WeightFormat) {
         #if arch(x86_64) && !PORTABLE_KERNELS
         let (bytes, rows) = Self.matrix(format)
@@ -47,7 +47,7 @@ import Testing
         #endif
     }
 
-    @Test(arguments: [WeightFormat.q4_0, .q4_K, .q6_K], [1, 4, 9])
+    @Test(arguments: [WeightFormat.q4_0, .q4_K, .q5_K, .q6_K], [1, 4, 9])
     func productsEqualPortable(format: WeightFormat, tokens: Int) {
         #if arch(x86_64) && !PORTABLE_KERNELS
         let (bytes, rows) = Self.matrix(format)

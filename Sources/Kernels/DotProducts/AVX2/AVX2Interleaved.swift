@@ -104,7 +104,8 @@ private func storeGroup(_ values: SIMD8<Float>, group g: Int, rows: Range<Int>, 
 private func groupDot(_ weights: MatrixView, _ g: Int, _ x: Q8RowView) -> SIMD8<Float> {
     switch weights.format {
     case .q4_0: groupDotAVX2(weights.group(g), x, blocks: weights.columns / 32)
-    case .q4_K: groupDotQ4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+    case .q4_K: groupDotScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: false)
+    case .q5_K: groupDotScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: true)
     default: groupDotQ6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
     }
 }
@@ -138,7 +139,8 @@ func multiplyInterleavedTokensAVX2(
             for g in g0..<g1 {
                 let (a, b, c, d) = switch weights.format {
                 case .q4_0: groupDotTokens4AVX2(weights.group(g), x, blocks: weights.columns / 32)
-                case .q4_K: groupDotTokens4Q4_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
+                case .q4_K: groupDotTokens4ScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: false)
+                case .q5_K: groupDotTokens4ScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: true)
                 default: groupDotTokens4Q6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
                 }
                 storeGroup(a, group: g, rows: rows, into: output + t &* outputs)
@@ -159,35 +161,63 @@ func multiplyInterleavedTokensAVX2(
     }
 }
 
-// Q4_K. Per sub-block j and row: d · da · float(sc · dot) − dmin · da · float(m · s), added to the row's total
-// sub-block after sub-block: `dotQ4_K`'s operations in its order, eight rows per instruction, so results are
-// bit-identical to it (unlike Q4_0, Q4_K keeps its order; Decision 5).
+// Q4_K and Q5_K. Per sub-block j and row: d · da · float(sc · dot) − dmin · da · float(m · s), added to the
+// row's total sub-block after sub-block: `dotQ4_K`'s and `dotQ5_K`'s operations in their order, eight rows per
+// instruction, so results are bit-identical to them (unlike Q4_0, they keep their order; Decision 5).
 
-/// A Q4_K group block's 16-bit partial dots for sub-block pair `p` and one token's activations `a` (the
-/// super-block's 256 quants): low nibbles with sub-block 2p, high nibbles with 2p + 1.
+/// Weight bytes of chunk `c` of sub-block pair `p`: low nibbles (sub-block 2p) and high nibbles (2p + 1), with
+/// Q5_K's fifth bits (bits 2p and 2p + 1 of its qh chunk, moved to bit 4) when `fifth`.
 @inline(__always)
-private func q4KPairDots(_ block: UnsafeRawPointer, pair p: Int, _ a: UnsafeRawPointer) -> (__m256i, __m256i) {
+private func scaleMinKChunk(_ block: UnsafeRawPointer, pair p: Int, chunk c: Int, fifth: Bool) -> (__m256i, __m256i) {
     let mask = _mm256_set1_epi8(0x0F)
-    var low = _mm256_setzero_si256(), high = _mm256_setzero_si256()
-    for c in 0..<8 {
-        // One line ahead per 64 bytes read, about 1 KiB ahead (as the row-major decode kernels).
-        if c & 1 == 0 { prefetch(block + (1184 &+ 256 &* p &+ 32 &* c)) }
-        let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
-        let wLow = _mm256_and_si256(raw, mask), wHigh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
-        low = _mm256_add_epi16(low, _mm256_maddubs_epi16(wLow, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 4 &* c, as: Int32.self))))
-        high = _mm256_add_epi16(high, _mm256_maddubs_epi16(wHigh, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 32 &+ 4 &* c, as: Int32.self))))
-    }
-    return (low, high)
+    let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
+    let low = _mm256_and_si256(raw, mask), high = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
+    guard fifth else { return (low, high) }
+    let bits = load256(block, 1184 &+ 32 &* c)
+    let sixteen = _mm256_set1_epi8(16)
+    // 16-bit shifts: what crosses a byte boundary never lands on bit 4 (as `q5KWeights`).
+    let j = Int32(p &* 2)
+    let bit0 = j <= 4 ? _mm256_slli_epi16(bits, 4 &- j) : _mm256_srli_epi16(bits, j &- 4)
+    let bit1 = j &+ 1 <= 4 ? _mm256_slli_epi16(bits, 3 &- j) : _mm256_srli_epi16(bits, j &- 3)
+    return (_mm256_or_si256(low, _mm256_and_si256(bit0, sixteen)), _mm256_or_si256(high, _mm256_and_si256(bit1, sixteen)))
 }
 
-/// Adds sub-block `j`'s term (16-bit partial dots `dots16`) to each row's total; `scale` and `offset` point at
-/// the token's activation scale and 8 · Σq for the sub-block's activation block.
+/// Chunks whose 16-bit products may be added before `vpmaddwd`: eight of 4-bit values (8 · 2 · 15 · 127 < 2¹⁵),
+/// four of 5-bit ones (4 · 2 · 31 · 127).
 @inline(__always)
-private func addQ4_KTerm(
+private func chunksPerSum(fifth: Bool) -> Int { fifth ? 4 : 8 }
+
+/// A Q4_K/Q5_K group block's Int32 dots for sub-block pair `p` and one token's activations `a` (the
+/// super-block's 256 quants): low nibbles with sub-block 2p, high nibbles with 2p + 1.
+@inline(__always)
+private func scaleMinKPairDots(
+    _ block: UnsafeRawPointer, pair p: Int, _ a: UnsafeRawPointer, fifth: Bool, groupBytes: Int
+) -> (__m256i, __m256i) {
+    let ones = _mm256_set1_epi16(1)
+    var low32 = _mm256_setzero_si256(), high32 = _mm256_setzero_si256()
+    let run = chunksPerSum(fifth: fifth)
+    for first in stride(from: 0, to: 8, by: run) {
+        var low = _mm256_setzero_si256(), high = _mm256_setzero_si256()
+        for c in first..<(first &+ run) {
+            // One line ahead per 64 bytes read, about a group block ahead.
+            if c & 1 == 0 { prefetch(block + (groupBytes &+ 256 &* p &+ 32 &* c)) }
+            let (wLow, wHigh) = scaleMinKChunk(block, pair: p, chunk: c, fifth: fifth)
+            low = _mm256_add_epi16(low, _mm256_maddubs_epi16(wLow, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 4 &* c, as: Int32.self))))
+            high = _mm256_add_epi16(high, _mm256_maddubs_epi16(wHigh, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: 64 &* p &+ 32 &+ 4 &* c, as: Int32.self))))
+        }
+        low32 = _mm256_add_epi32(low32, _mm256_madd_epi16(low, ones))
+        high32 = _mm256_add_epi32(high32, _mm256_madd_epi16(high, ones))
+    }
+    return (low32, high32)
+}
+
+/// Adds sub-block `j`'s term (Int32 `dots`) to each row's total; `scale` and `offset` point at the token's
+/// activation scale and 8 · Σq for the sub-block's activation block.
+@inline(__always)
+private func addScaleMinKTerm(
     _ total: inout SIMD8<Float>, block: UnsafeRawPointer, d: __m256, dmin: __m256, subBlock j: Int,
-    dots16: __m256i, scale: UnsafePointer<Float>, offset: UnsafePointer<Int32>
+    dots: __m256i, scale: UnsafePointer<Float>, offset: UnsafePointer<Int32>
 ) {
-    let dots = _mm256_madd_epi16(dots16, _mm256_set1_epi16(1))
     let scales = widenBytes(block.loadUnaligned(fromByteOffset: 32 &+ 8 &* j, as: UInt64.self))
     let minimums = widenBytes(block.loadUnaligned(fromByteOffset: 96 &+ 8 &* j, as: UInt64.self))
     // s = Σq = offset / 8, exact.
@@ -199,71 +229,82 @@ private func addQ4_KTerm(
     total = _mm256_add_ps(total, _mm256_sub_ps(product, minimum))
 }
 
-/// One Q4_K row group · one token.
+/// One Q4_K (or, with `fifth`, Q5_K) row group · one token.
 @inline(__always)
-func groupDotQ4_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> SIMD8<Float> {
+func groupDotScaleMinKAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int, fifth: Bool) -> SIMD8<Float> {
+    let groupBytes = fifth ? interleavedQ5_KBlockBytes : interleavedQ4_KBlockBytes
     var total = SIMD8<Float>()
     for sb in 0..<superBlocks {
-        let block = group + sb &* interleavedQ4_KBlockBytes
+        let block = group + sb &* groupBytes
         let d = _mm256_cvtph_ps(load128(block)), dmin = _mm256_cvtph_ps(load128(block, 16))
         let a = UnsafeRawPointer(x.quants + sb &* 256)
-        prefetch(block + 1184)
-        prefetch(block + 1248)
-        prefetch(block + 1312)
+        prefetch(block + groupBytes)
+        prefetch(block + (groupBytes &+ 64))
+        prefetch(block + (groupBytes &+ 128))
+        if fifth { for line in 0..<7 { prefetch(block + (groupBytes &+ 1024 &+ 64 &* line)) } }
         for p in 0..<4 {
-            let (low, high) = q4KPairDots(block, pair: p, a)
+            let (low, high) = scaleMinKPairDots(block, pair: p, a, fifth: fifth, groupBytes: groupBytes)
             let b = sb &* 8 &+ 2 &* p
-            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low, scale: x.scales + b,
-                        offset: x.offsets + b)
-            addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
-                        scale: x.scales + (b &+ 1), offset: x.offsets + (b &+ 1))
+            addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low, scale: x.scales + b,
+                             offset: x.offsets + b)
+            addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
+                             scale: x.scales + (b &+ 1), offset: x.offsets + (b &+ 1))
         }
     }
     return total
 }
 
-/// One Q4_K row group · tokens 0–3 of `x`, each token's arithmetic `groupDotQ4_KAVX2`'s; each chunk of
-/// nibbles is unpacked once for the four tokens.
+/// One Q4_K/Q5_K row group · tokens 0–3 of `x`, each token's arithmetic `groupDotScaleMinKAVX2`'s; each chunk
+/// of weights is unpacked once for the four tokens.
 @inline(__always)
-func groupDotTokens4Q4_KAVX2(
-    _ group: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int
+func groupDotTokens4ScaleMinKAVX2(
+    _ group: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int, fifth: Bool
 ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    let groupBytes = fifth ? interleavedQ5_KBlockBytes : interleavedQ4_KBlockBytes
     var t0 = SIMD8<Float>(), t1 = SIMD8<Float>(), t2 = SIMD8<Float>(), t3 = SIMD8<Float>()
     let stride = x.rowLength
-    let mask = _mm256_set1_epi8(0x0F)
+    let ones = _mm256_set1_epi16(1)
+    let run = chunksPerSum(fifth: fifth)
     for sb in 0..<superBlocks {
-        let block = group + sb &* interleavedQ4_KBlockBytes
+        let block = group + sb &* groupBytes
         let d = _mm256_cvtph_ps(load128(block)), dmin = _mm256_cvtph_ps(load128(block, 16))
         let a = UnsafeRawPointer(x.quants) + sb &* 256
         for p in 0..<4 {
-            var l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0
-            var h0 = l0, h1 = l0, h2 = l0, h3 = l0
-            for c in 0..<8 {
-                let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
-                let wLow = _mm256_and_si256(raw, mask), wHigh = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
-                let at = 64 &* p &+ 4 &* c
-                @inline(__always)
-                func dot(_ w: __m256i, _ t: Int, _ offset: Int) -> __m256i {
-                    _mm256_maddubs_epi16(w, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: t &* stride &+ offset, as: Int32.self)))
+            var L0 = _mm256_setzero_si256(), L1 = L0, L2 = L0, L3 = L0
+            var H0 = L0, H1 = L0, H2 = L0, H3 = L0
+            for first in Swift.stride(from: 0, to: 8, by: run) {
+                var l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0
+                var h0 = l0, h1 = l0, h2 = l0, h3 = l0
+                for c in first..<(first &+ run) {
+                    let (wLow, wHigh) = scaleMinKChunk(block, pair: p, chunk: c, fifth: fifth)
+                    let at = 64 &* p &+ 4 &* c
+                    @inline(__always)
+                    func dot(_ w: __m256i, _ t: Int, _ offset: Int) -> __m256i {
+                        _mm256_maddubs_epi16(w, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: t &* stride &+ offset, as: Int32.self)))
+                    }
+                    l0 = _mm256_add_epi16(l0, dot(wLow, 0, at)); h0 = _mm256_add_epi16(h0, dot(wHigh, 0, at &+ 32))
+                    l1 = _mm256_add_epi16(l1, dot(wLow, 1, at)); h1 = _mm256_add_epi16(h1, dot(wHigh, 1, at &+ 32))
+                    l2 = _mm256_add_epi16(l2, dot(wLow, 2, at)); h2 = _mm256_add_epi16(h2, dot(wHigh, 2, at &+ 32))
+                    l3 = _mm256_add_epi16(l3, dot(wLow, 3, at)); h3 = _mm256_add_epi16(h3, dot(wHigh, 3, at &+ 32))
                 }
-                l0 = _mm256_add_epi16(l0, dot(wLow, 0, at)); h0 = _mm256_add_epi16(h0, dot(wHigh, 0, at &+ 32))
-                l1 = _mm256_add_epi16(l1, dot(wLow, 1, at)); h1 = _mm256_add_epi16(h1, dot(wHigh, 1, at &+ 32))
-                l2 = _mm256_add_epi16(l2, dot(wLow, 2, at)); h2 = _mm256_add_epi16(h2, dot(wHigh, 2, at &+ 32))
-                l3 = _mm256_add_epi16(l3, dot(wLow, 3, at)); h3 = _mm256_add_epi16(h3, dot(wHigh, 3, at &+ 32))
+                L0 = _mm256_add_epi32(L0, _mm256_madd_epi16(l0, ones)); H0 = _mm256_add_epi32(H0, _mm256_madd_epi16(h0, ones))
+                L1 = _mm256_add_epi32(L1, _mm256_madd_epi16(l1, ones)); H1 = _mm256_add_epi32(H1, _mm256_madd_epi16(h1, ones))
+                L2 = _mm256_add_epi32(L2, _mm256_madd_epi16(l2, ones)); H2 = _mm256_add_epi32(H2, _mm256_madd_epi16(h2, ones))
+                L3 = _mm256_add_epi32(L3, _mm256_madd_epi16(l3, ones)); H3 = _mm256_add_epi32(H3, _mm256_madd_epi16(h3, ones))
             }
             let b = sb &* 8 &+ 2 &* p
             @inline(__always)
             func add(_ total: inout SIMD8<Float>, _ t: Int, _ low: __m256i, _ high: __m256i) {
                 let k = t &* x.blocksPerRow &+ b
-                addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots16: low,
-                            scale: x.scales + k, offset: x.offsets + k)
-                addQ4_KTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots16: high,
-                            scale: x.scales + (k &+ 1), offset: x.offsets + (k &+ 1))
+                addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low,
+                                 scale: x.scales + k, offset: x.offsets + k)
+                addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
+                                 scale: x.scales + (k &+ 1), offset: x.offsets + (k &+ 1))
             }
-            add(&t0, 0, l0, h0)
-            add(&t1, 1, l1, h1)
-            add(&t2, 2, l2, h2)
-            add(&t3, 3, l3, h3)
+            add(&t0, 0, L0, H0)
+            add(&t1, 1, L1, H1)
+            add(&t2, 2, L2, H2)
+            add(&t3, 3, L3, H3)
         }
     }
     return (t0, t1, t2, t3)
