@@ -166,8 +166,8 @@ extension MatrixView {
 private func copyScaleMinKRow(
     _ g: UnsafeRawPointer, format: WeightFormat, row j: Int, superBlocks: Int, into out: UnsafeMutableRawPointer
 ) {
-    let (groupBytes, rowBytes) = format.interleavedBlock!.bytes == interleavedQ4_KBlockBytes ? (1184, 144) : (1440, 176)
-    let qs = rowBytes == 144 ? 16 : 48
+    let groupBytes = format.interleavedBlock!.bytes, rowBytes = format.blockByteCount
+    let qs = scaleMinKQuantsOffset(format)
     for sb in 0..<superBlocks {
         let source = g + sb &* groupBytes
         let block = out + sb &* rowBytes
@@ -187,7 +187,7 @@ private func copyScaleMinKRow(
                 (block + to).copyMemory(from: source + from, byteCount: 4)
             }
         }
-        if rowBytes == 176 {
+        if format == .q5_K {
             for c in 0..<8 {
                 let from: Int = 1184 &+ 32 &* c &+ 4 &* j
                 (block + (16 &+ 4 &* c)).copyMemory(from: source + from, byteCount: 4)
@@ -218,11 +218,15 @@ private func interleaveQ4_0Group(_ source: MatrixView, group g: Int, into out: U
     }
 }
 
+/// Where a Q4_K or Q5_K super-block's packed nibbles start (after d, dmin, the 12 scale bytes and Q5_K's qh).
+private func scaleMinKQuantsOffset(_ format: WeightFormat) -> Int { format == .q5_K ? 48 : 16 }
+
 /// Writes row group `g` of row-major Q4_K or Q5_K `source` interleaved at `out`.
 private func interleaveScaleMinKGroup(_ source: MatrixView, group g: Int, into out: UnsafeMutableRawPointer) {
     out.initializeMemory(as: UInt8.self, repeating: 0, count: source.interleavedGroupByteCount)
     let isQ5 = source.format == .q5_K
-    let (groupBytes, rowBytes, qs) = isQ5 ? (interleavedQ5_KBlockBytes, 176, 48) : (interleavedQ4_KBlockBytes, 144, 16)
+    let groupBytes = source.format.interleavedBlock!.bytes, rowBytes = source.format.blockByteCount
+    let qs = scaleMinKQuantsOffset(source.format)
     for sb in 0..<(source.columns / 256) {
         let block = out + sb &* groupBytes
         for j in 0..<interleavedGroupRows {

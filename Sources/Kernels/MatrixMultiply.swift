@@ -7,7 +7,7 @@ package struct MatrixView: @unchecked Sendable {
     package enum Layout: Sendable {
         /// GGUF's: each row's blocks contiguous, row after row.
         case rows
-        /// Groups of eight rows interleaved (`InterleavedRows.swift`); Q4_0 and Q4_K.
+        /// Groups of eight rows interleaved (`InterleavedRows.swift`); Q4_0, Q4_K, Q5_K and Q6_K.
         case interleaved8
     }
 
@@ -101,7 +101,7 @@ package func multiply(
         }
         return
     }
-    if input.count > 1 && hasNativeKernel(weights.format) {
+    if input.count > 1 && hasFourTokenKernel(weights.format) {
         let bytes = FourTokenScales.byteCount(blocks: weights.columns / 32)
         pool.parallelFor(outputs, granule: 8) { rows, worker in
             multiplyTokensAVX2(weights, input, rows: rows, scratch: pool.scratch(worker: worker, byteCount: bytes), into: output)

@@ -49,27 +49,38 @@ func scaleMinTerms(block: UnsafeRawPointer, dots: __m256i, activations: (scales:
         - dmin * da * asFloats(_mm256_mullo_epi32(minimums, activations.sums))
 }
 
-/// The weight bytes of Q4_K sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles).
+/// The low and high nibbles of 32 bytes, as bytes (0–15).
 @inline(__always)
-func q4KWeights(_ qs: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
+func splitNibbles(_ q: __m256i) -> (low: __m256i, high: __m256i) {
     let mask = _mm256_set1_epi8(0x0F)
-    let q = load256(qs, pair &* 32)
     return (_mm256_and_si256(q, mask), _mm256_and_si256(_mm256_srli_epi16(q, 4), mask))
 }
 
-/// As `q4KWeights` for Q5_K: bit j of `qh` byte i adds 16 to element i of sub-block j.
+/// Q5_K's fifth bits for sub-blocks 2·pair and 2·pair + 1 from 32 `qh` bytes (bit j of byte i belongs to element i
+/// of sub-block j), as 16 or 0 in each byte.
 @inline(__always)
-func q5KWeights(_ qs: UnsafeRawPointer, _ qh: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
-    let (low, high) = q4KWeights(qs, pair: pair)
-    let bits = load256(qh)
+func fifthBits(_ bits: __m256i, pair: Int) -> (__m256i, __m256i) {
     let sixteen = _mm256_set1_epi8(16)
     // Bits 2·pair and 2·pair + 1 moved to bit 4 of their byte: shift the 16-bit lanes, keep only bit 4 of each
     // byte (what crosses a byte boundary never lands on bit 4).
     let j = Int32(pair &* 2)
     let fifth0 = j <= 4 ? _mm256_slli_epi16(bits, 4 &- j) : _mm256_srli_epi16(bits, j &- 4)
     let fifth1 = j &+ 1 <= 4 ? _mm256_slli_epi16(bits, 3 &- j) : _mm256_srli_epi16(bits, j &- 3)
-    return (_mm256_or_si256(low, _mm256_and_si256(fifth0, sixteen)),
-            _mm256_or_si256(high, _mm256_and_si256(fifth1, sixteen)))
+    return (_mm256_and_si256(fifth0, sixteen), _mm256_and_si256(fifth1, sixteen))
+}
+
+/// The weight bytes of Q4_K sub-blocks 2·pair (low nibbles) and 2·pair + 1 (high nibbles).
+@inline(__always)
+func q4KWeights(_ qs: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
+    splitNibbles(load256(qs, pair &* 32))
+}
+
+/// As `q4KWeights` for Q5_K: bit j of `qh` byte i adds 16 to element i of sub-block j.
+@inline(__always)
+func q5KWeights(_ qs: UnsafeRawPointer, _ qh: UnsafeRawPointer, pair: Int) -> (__m256i, __m256i) {
+    let (low, high) = q4KWeights(qs, pair: pair)
+    let (fifth0, fifth1) = fifthBits(load256(qh), pair: pair)
+    return (_mm256_or_si256(low, fifth0), _mm256_or_si256(high, fifth1))
 }
 
 /// The eight sub-block dots of a Q4_K/Q5_K super-block with activation bytes `a`, given its weight bytes.

@@ -28,12 +28,8 @@ private func groupBlockSums(_ w: (__m256i, __m256i, __m256i, __m256i, __m256i, _
 /// A group block's four chunks as eight vectors of nibbles: (chunk 0 low, chunk 0 high, chunk 1 low, …).
 @inline(__always)
 private func groupNibbles(_ block: UnsafeRawPointer) -> (__m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i, __m256i) {
-    let mask = _mm256_set1_epi8(0x0F)
     @inline(__always)
-    func split(_ c: Int) -> (__m256i, __m256i) {
-        let raw = load256(block, 16 &+ 32 &* c)
-        return (_mm256_and_si256(raw, mask), _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask))
-    }
+    func split(_ c: Int) -> (__m256i, __m256i) { splitNibbles(load256(block, 16 &+ 32 &* c)) }
     let (a, b) = split(0), (c, d) = split(1), (e, f) = split(2), (g, h) = split(3)
     return (a, b, c, d, e, f, g, h)
 }
@@ -169,17 +165,10 @@ func multiplyInterleavedTokensAVX2(
 /// Q5_K's fifth bits (bits 2p and 2p + 1 of its qh chunk, moved to bit 4) when `fifth`.
 @inline(__always)
 private func scaleMinKChunk(_ block: UnsafeRawPointer, pair p: Int, chunk c: Int, fifth: Bool) -> (__m256i, __m256i) {
-    let mask = _mm256_set1_epi8(0x0F)
-    let raw = load256(block, 160 &+ 256 &* p &+ 32 &* c)
-    let low = _mm256_and_si256(raw, mask), high = _mm256_and_si256(_mm256_srli_epi16(raw, 4), mask)
+    let (low, high) = splitNibbles(load256(block, 160 &+ 256 &* p &+ 32 &* c))
     guard fifth else { return (low, high) }
-    let bits = load256(block, 1184 &+ 32 &* c)
-    let sixteen = _mm256_set1_epi8(16)
-    // 16-bit shifts: what crosses a byte boundary never lands on bit 4 (as `q5KWeights`).
-    let j = Int32(p &* 2)
-    let bit0 = j <= 4 ? _mm256_slli_epi16(bits, 4 &- j) : _mm256_srli_epi16(bits, j &- 4)
-    let bit1 = j &+ 1 <= 4 ? _mm256_slli_epi16(bits, 3 &- j) : _mm256_srli_epi16(bits, j &- 3)
-    return (_mm256_or_si256(low, _mm256_and_si256(bit0, sixteen)), _mm256_or_si256(high, _mm256_and_si256(bit1, sixteen)))
+    let (fifth0, fifth1) = fifthBits(load256(block, 1184 &+ 32 &* c), pair: p)
+    return (_mm256_or_si256(low, fifth0), _mm256_or_si256(high, fifth1))
 }
 
 /// Chunks whose 16-bit products may be added before `vpmaddwd`: eight of 4-bit values (8 · 2 · 15 · 127 < 2¹⁵),

@@ -119,6 +119,12 @@ func dotTokens4AVX2<F: AVX2Block32>(
     return F.hasMinimum ? sums + minimums : sums
 }
 
+/// Whether `format` has a one-row, four-token kernel (`multiplyTokensAVX2`). Row-major Q4_0 (repacking off) has
+/// none: its block-sum order takes the one-token kernel per token (`MatrixMultiply`'s token-tile loop).
+func hasFourTokenKernel(_ format: WeightFormat) -> Bool {
+    format != .q4_0 && hasNativeKernel(format)
+}
+
 /// One row · tokens 0–3, dispatched once per row; nil for formats without a four-token kernel.
 @inline(__always)
 func dotTokens4AVX2(
@@ -167,13 +173,6 @@ func multiplyTokensAVX2(
             if !kQuant { four.fill(x, blocks: columns / 32) }
             for r in r0..<r1 {
                 let row = weights.row(r)
-                if weights.format == .q4_0 {
-                    // Row-major Q4_0 (repacking off): the one-token kernel per token, the row cached.
-                    for k in 0..<4 {
-                        output[(t &+ k) &* outputs &+ r] = dotQ4_0RowAVX2(row, Q8RowView(activations, row: t &+ k), blocks: columns / 32)
-                    }
-                    continue
-                }
                 let four = dotTokens4AVX2(weights.format, row, x, four, columns: columns)
                     ?? dotTokens4KAVX2(weights.format, row, x, columns: columns)!
                 for k in 0..<4 { output[(t &+ k) &* outputs &+ r] = four[k] }
