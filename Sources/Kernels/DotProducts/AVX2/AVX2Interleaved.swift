@@ -101,7 +101,7 @@ private func groupDot(_ weights: MatrixView, _ g: Int, _ x: Q8RowView) -> SIMD8<
     switch weights.format {
     case .q4_0: groupDotAVX2(weights.group(g), x, blocks: weights.columns / 32)
     case .q4_K: groupDotScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: false)
-    case .q5_K: groupDotScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: true)
+    case .q5_K: groupDotQ5_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
     default: groupDotQ6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
     }
 }
@@ -136,7 +136,7 @@ func multiplyInterleavedTokensAVX2(
                 let (a, b, c, d) = switch weights.format {
                 case .q4_0: groupDotTokens4AVX2(weights.group(g), x, blocks: weights.columns / 32)
                 case .q4_K: groupDotTokens4ScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: false)
-                case .q5_K: groupDotTokens4ScaleMinKAVX2(weights.group(g), x, superBlocks: weights.columns / 256, fifth: true)
+                case .q5_K: groupDotTokens4Q5_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
                 default: groupDotTokens4Q6_KAVX2(weights.group(g), x, superBlocks: weights.columns / 256)
                 }
                 storeGroup(a, group: g, rows: rows, into: output + t &* outputs)
@@ -218,6 +218,20 @@ private func addScaleMinKTerm(
     total = _mm256_add_ps(total, _mm256_sub_ps(product, minimum))
 }
 
+/// Adds sub-block pair `p` of super-block `sb` (group block `block`, activations `a`) to the rows' totals.
+@inline(__always)
+private func addPairTerms(
+    _ total: inout SIMD8<Float>, block: UnsafeRawPointer, d: __m256, dmin: __m256, _ a: UnsafeRawPointer,
+    _ x: Q8RowView, superBlock sb: Int, pair p: Int, fifth: Bool, groupBytes: Int
+) {
+    let (low, high) = scaleMinKPairDots(block, pair: p, a, fifth: fifth, groupBytes: groupBytes)
+    let b = sb &* 8 &+ 2 &* p
+    addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low, scale: x.scales + b,
+                     offset: x.offsets + b)
+    addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
+                     scale: x.scales + (b &+ 1), offset: x.offsets + (b &+ 1))
+}
+
 /// One Q4_K (or, with `fifth`, Q5_K) row group · one token.
 @inline(__always)
 func groupDotScaleMinKAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int, fifth: Bool) -> SIMD8<Float> {
@@ -230,70 +244,111 @@ func groupDotScaleMinKAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlock
         prefetch(block + groupBytes)
         prefetch(block + (groupBytes &+ 64))
         prefetch(block + (groupBytes &+ 128))
-        if fifth { for line in 0..<7 { prefetch(block + (groupBytes &+ 1024 &+ 64 &* line)) } }
-        for p in 0..<4 {
-            let (low, high) = scaleMinKPairDots(block, pair: p, a, fifth: fifth, groupBytes: groupBytes)
-            let b = sb &* 8 &+ 2 &* p
-            addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low, scale: x.scales + b,
-                             offset: x.offsets + b)
-            addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
-                             scale: x.scales + (b &+ 1), offset: x.offsets + (b &+ 1))
+        if fifth {
+            for line in 0..<7 { prefetch(block + (groupBytes &+ 1024 &+ 64 &* line)) }
+            // The pairs written out (see groupDotQ5_KAVX2).
+            addPairTerms(&total, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 0, fifth: true, groupBytes: groupBytes)
+            addPairTerms(&total, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 1, fifth: true, groupBytes: groupBytes)
+            addPairTerms(&total, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 2, fifth: true, groupBytes: groupBytes)
+            addPairTerms(&total, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 3, fifth: true, groupBytes: groupBytes)
+        } else {
+            for p in 0..<4 {
+                addPairTerms(&total, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: p, fifth: false, groupBytes: groupBytes)
+            }
         }
     }
     return total
 }
 
-/// One Q4_K/Q5_K row group · tokens 0–3 of `x`, each token's arithmetic `groupDotScaleMinKAVX2`'s; each chunk
-/// of weights is unpacked once for the four tokens.
+// Q5_K's kernels write their four sub-block pairs out instead of looping: with the pair a constant the
+// fifth-bit shifts are immediates. In a loop LLVM kept them as shifts by a register count, with branches between
+// left and right shifts and spills, and Q5_K decode ran compute-bound at 12 GB/s a core. They are compiled out
+// of line: inlined beside the Q4_K loops in one function they changed how those compiled, and Q4_K prefill ran
+// about 5 % slower. Q4_K keeps its loop for the same reason.
+
+/// One Q5_K row group · one token.
+@inline(never)
+func groupDotQ5_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> SIMD8<Float> {
+    groupDotScaleMinKAVX2(group, x, superBlocks: superBlocks, fifth: true)
+}
+
+/// One Q5_K row group · tokens 0–3 of `x`.
+@inline(never)
+func groupDotTokens4Q5_KAVX2(
+    _ group: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int
+) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+    groupDotTokens4ScaleMinKAVX2(group, x, superBlocks: superBlocks, fifth: true)
+}
+
+/// Adds sub-block pair `p` of super-block `sb` to four tokens' totals: each chunk of weights is unpacked once
+/// for the four tokens.
+@inline(__always)
+private func addPairTerms4(
+    _ t0: inout SIMD8<Float>, _ t1: inout SIMD8<Float>, _ t2: inout SIMD8<Float>, _ t3: inout SIMD8<Float>,
+    block: UnsafeRawPointer, d: __m256, dmin: __m256, _ a: UnsafeRawPointer, _ x: Q8Tokens, superBlock sb: Int,
+    pair p: Int, fifth: Bool
+) {
+    let stride = x.rowLength
+    let ones = _mm256_set1_epi16(1)
+    let run = chunksPerSum(fifth: fifth)
+    var L0 = _mm256_setzero_si256(), L1 = L0, L2 = L0, L3 = L0
+    var H0 = L0, H1 = L0, H2 = L0, H3 = L0
+    for first in Swift.stride(from: 0, to: 8, by: run) {
+        var l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0
+        var h0 = l0, h1 = l0, h2 = l0, h3 = l0
+        for c in first..<(first &+ run) {
+            let (wLow, wHigh) = scaleMinKChunk(block, pair: p, chunk: c, fifth: fifth)
+            let at = 64 &* p &+ 4 &* c
+            @inline(__always)
+            func dot(_ w: __m256i, _ t: Int, _ offset: Int) -> __m256i {
+                _mm256_maddubs_epi16(w, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: t &* stride &+ offset, as: Int32.self)))
+            }
+            l0 = _mm256_add_epi16(l0, dot(wLow, 0, at)); h0 = _mm256_add_epi16(h0, dot(wHigh, 0, at &+ 32))
+            l1 = _mm256_add_epi16(l1, dot(wLow, 1, at)); h1 = _mm256_add_epi16(h1, dot(wHigh, 1, at &+ 32))
+            l2 = _mm256_add_epi16(l2, dot(wLow, 2, at)); h2 = _mm256_add_epi16(h2, dot(wHigh, 2, at &+ 32))
+            l3 = _mm256_add_epi16(l3, dot(wLow, 3, at)); h3 = _mm256_add_epi16(h3, dot(wHigh, 3, at &+ 32))
+        }
+        L0 = _mm256_add_epi32(L0, _mm256_madd_epi16(l0, ones)); H0 = _mm256_add_epi32(H0, _mm256_madd_epi16(h0, ones))
+        L1 = _mm256_add_epi32(L1, _mm256_madd_epi16(l1, ones)); H1 = _mm256_add_epi32(H1, _mm256_madd_epi16(h1, ones))
+        L2 = _mm256_add_epi32(L2, _mm256_madd_epi16(l2, ones)); H2 = _mm256_add_epi32(H2, _mm256_madd_epi16(h2, ones))
+        L3 = _mm256_add_epi32(L3, _mm256_madd_epi16(l3, ones)); H3 = _mm256_add_epi32(H3, _mm256_madd_epi16(h3, ones))
+    }
+    let b = sb &* 8 &+ 2 &* p
+    @inline(__always)
+    func add(_ total: inout SIMD8<Float>, _ t: Int, _ low: __m256i, _ high: __m256i) {
+        let k = t &* x.blocksPerRow &+ b
+        addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low,
+                         scale: x.scales + k, offset: x.offsets + k)
+        addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
+                         scale: x.scales + (k &+ 1), offset: x.offsets + (k &+ 1))
+    }
+    add(&t0, 0, L0, H0)
+    add(&t1, 1, L1, H1)
+    add(&t2, 2, L2, H2)
+    add(&t3, 3, L3, H3)
+}
+
+/// One Q4_K/Q5_K row group · tokens 0–3 of `x`, each token's arithmetic `groupDotScaleMinKAVX2`'s.
 @inline(__always)
 func groupDotTokens4ScaleMinKAVX2(
     _ group: UnsafeRawPointer, _ x: Q8Tokens, superBlocks: Int, fifth: Bool
 ) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
     let groupBytes = fifth ? interleavedQ5_KBlockBytes : interleavedQ4_KBlockBytes
     var t0 = SIMD8<Float>(), t1 = SIMD8<Float>(), t2 = SIMD8<Float>(), t3 = SIMD8<Float>()
-    let stride = x.rowLength
-    let ones = _mm256_set1_epi16(1)
-    let run = chunksPerSum(fifth: fifth)
     for sb in 0..<superBlocks {
         let block = group + sb &* groupBytes
         let d = _mm256_cvtph_ps(load128(block)), dmin = _mm256_cvtph_ps(load128(block, 16))
         let a = UnsafeRawPointer(x.quants) + sb &* 256
-        for p in 0..<4 {
-            var L0 = _mm256_setzero_si256(), L1 = L0, L2 = L0, L3 = L0
-            var H0 = L0, H1 = L0, H2 = L0, H3 = L0
-            for first in Swift.stride(from: 0, to: 8, by: run) {
-                var l0 = _mm256_setzero_si256(), l1 = l0, l2 = l0, l3 = l0
-                var h0 = l0, h1 = l0, h2 = l0, h3 = l0
-                for c in first..<(first &+ run) {
-                    let (wLow, wHigh) = scaleMinKChunk(block, pair: p, chunk: c, fifth: fifth)
-                    let at = 64 &* p &+ 4 &* c
-                    @inline(__always)
-                    func dot(_ w: __m256i, _ t: Int, _ offset: Int) -> __m256i {
-                        _mm256_maddubs_epi16(w, _mm256_set1_epi32(a.loadUnaligned(fromByteOffset: t &* stride &+ offset, as: Int32.self)))
-                    }
-                    l0 = _mm256_add_epi16(l0, dot(wLow, 0, at)); h0 = _mm256_add_epi16(h0, dot(wHigh, 0, at &+ 32))
-                    l1 = _mm256_add_epi16(l1, dot(wLow, 1, at)); h1 = _mm256_add_epi16(h1, dot(wHigh, 1, at &+ 32))
-                    l2 = _mm256_add_epi16(l2, dot(wLow, 2, at)); h2 = _mm256_add_epi16(h2, dot(wHigh, 2, at &+ 32))
-                    l3 = _mm256_add_epi16(l3, dot(wLow, 3, at)); h3 = _mm256_add_epi16(h3, dot(wHigh, 3, at &+ 32))
-                }
-                L0 = _mm256_add_epi32(L0, _mm256_madd_epi16(l0, ones)); H0 = _mm256_add_epi32(H0, _mm256_madd_epi16(h0, ones))
-                L1 = _mm256_add_epi32(L1, _mm256_madd_epi16(l1, ones)); H1 = _mm256_add_epi32(H1, _mm256_madd_epi16(h1, ones))
-                L2 = _mm256_add_epi32(L2, _mm256_madd_epi16(l2, ones)); H2 = _mm256_add_epi32(H2, _mm256_madd_epi16(h2, ones))
-                L3 = _mm256_add_epi32(L3, _mm256_madd_epi16(l3, ones)); H3 = _mm256_add_epi32(H3, _mm256_madd_epi16(h3, ones))
+        if fifth {
+            // The pairs written out (see groupDotQ5_KAVX2).
+            addPairTerms4(&t0, &t1, &t2, &t3, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 0, fifth: true)
+            addPairTerms4(&t0, &t1, &t2, &t3, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 1, fifth: true)
+            addPairTerms4(&t0, &t1, &t2, &t3, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 2, fifth: true)
+            addPairTerms4(&t0, &t1, &t2, &t3, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: 3, fifth: true)
+        } else {
+            for p in 0..<4 {
+                addPairTerms4(&t0, &t1, &t2, &t3, block: block, d: d, dmin: dmin, a, x, superBlock: sb, pair: p, fifth: false)
             }
-            let b = sb &* 8 &+ 2 &* p
-            @inline(__always)
-            func add(_ total: inout SIMD8<Float>, _ t: Int, _ low: __m256i, _ high: __m256i) {
-                let k = t &* x.blocksPerRow &+ b
-                addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p, dots: low,
-                                 scale: x.scales + k, offset: x.offsets + k)
-                addScaleMinKTerm(&total, block: block, d: d, dmin: dmin, subBlock: 2 &* p &+ 1, dots: high,
-                                 scale: x.scales + (k &+ 1), offset: x.offsets + (k &+ 1))
-            }
-            add(&t0, 0, L0, H0)
-            add(&t1, 1, L1, H1)
-            add(&t2, 2, L2, H2)
-            add(&t3, 3, L3, H3)
         }
     }
     return (t0, t1, t2, t3)
