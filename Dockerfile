@@ -1,4 +1,4 @@
-# LlamaServe in a container: built with the official Swift toolchain image, run on plain Ubuntu with nothing
+# LlamaServe in a container: built with the official Swift toolchain image, run on slim Debian with nothing
 # but the binary and the default configuration file. The model is not in the image: mount a folder of GGUF
 # files at /models (see README.md, "Docker").
 #
@@ -10,8 +10,11 @@
 # x86-64 CPU from 2013 or later (Intel Haswell, AMD Excavator/Zen); older ones stop with SIGILL. arm64 builds
 # use the generic baseline.
 
-# ---- build: the Swift toolchain (noble = Ubuntu 24.04, the same glibc as the runtime stage) ----
-FROM swift:6.3-noble AS build
+# Debian 12 for both stages: the distribution the project is developed and tested on, so `make test-image`
+# (Tests/Image) can carry out both stages without Docker and run the result.
+
+# ---- build: the Swift toolchain (bookworm = Debian 12, the same glibc as the runtime stage) ----
+FROM swift:6.3-bookworm AS build
 WORKDIR /build
 # .dockerignore admits only Package.swift, Sources/, Tests/ (SwiftPM wants every declared target's folder,
 # tests included, even when it builds only the product) and Config/.
@@ -21,8 +24,8 @@ RUN swift build -c release --static-swift-stdlib --product llamaserve \
     && install -D "$(swift build -c release --static-swift-stdlib --show-bin-path)/llamaserve" /staging/llamaserve \
     && install -D -m 0644 Config/llamaserve.json /staging/Config/llamaserve.json
 
-# ---- runtime: Ubuntu 24.04 (glibc, libstdc++ and bash are all the binary and the health check use) ----
-FROM ubuntu:24.04
+# ---- runtime: Debian 12 slim (glibc, libstdc++ and bash are all the binary and the health check use) ----
+FROM debian:bookworm-slim
 RUN useradd --system --user-group --home-dir /app --no-create-home --shell /usr/sbin/nologin llamaserve \
     && mkdir -p /models
 WORKDIR /app

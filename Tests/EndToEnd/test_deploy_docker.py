@@ -1,7 +1,6 @@
-"""The Dockerfile (issue 7, point 6). This machine has no Docker engine, so the image is not built here; instead
-every path, setting and command the Dockerfile uses is checked against the repository, and its HEALTHCHECK
-command is run against a real server."""
-import fnmatch
+"""The Dockerfile (issue 7, point 6), statically: every path, setting and command it uses is checked against the
+repository, and its HEALTHCHECK command is run against a real server. `make test-image` (Tests/Image) builds and
+runs the image itself without Docker, which this machine does not have."""
 import json
 import os
 import re
@@ -11,43 +10,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, ROOT, require_model
-
-DOCKERFILE = (ROOT / "Dockerfile").read_text()
-
-
-def instructions():
-    """(instruction, arguments, stage index) with continuation lines joined and comments dropped."""
-    text = re.sub(r"\\\n\s*", " ", "\n".join(l for l in DOCKERFILE.splitlines() if not l.lstrip().startswith("#")))
-    stage = -1
-    out = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        word, _, rest = line.strip().partition(" ")
-        if word == "FROM":
-            stage += 1
-        out.append((word, rest.strip(), stage))
-    return out
-
-
-def of(kind, stage=None):
-    return [rest for word, rest, s in instructions() if word == kind and (stage is None or s == stage)]
-
-
-def dockerignore_admits(path):
-    """Whether .dockerignore lets `path` (relative, with slashes) into the build context (last match wins)."""
-    admitted = True
-    for pattern in (ROOT / ".dockerignore").read_text().splitlines():
-        pattern = pattern.strip()
-        if not pattern or pattern.startswith("#"):
-            continue
-        negate = pattern.startswith("!")
-        pattern = pattern.lstrip("!")
-        parts = path.split("/")
-        prefixes = ["/".join(parts[:i]) for i in range(1, len(parts) + 1)]
-        if any(fnmatch.fnmatch(p, pattern) or fnmatch.fnmatch(p, pattern.replace("**/", "")) for p in prefixes):
-            admitted = negate
-    return admitted
+from dockerfile import DOCKERFILE, dockerignore_admits, environment, of
 
 
 def test_two_stages_toolchain_then_slim_runtime():
@@ -95,7 +58,7 @@ def test_runtime_stage_runs_as_a_non_root_user():
 
 
 def test_configuration_by_environment_and_model_volume():
-    env = dict(re.findall(r"(LLAMASERVE_\w+)=(\S+)", " ".join(of("ENV", 1))))
+    env = {k: v for k, v in environment(1).items() if k.startswith("LLAMASERVE_")}
     assert env["LLAMASERVE_HOST"] == "0.0.0.0"
     assert env["LLAMASERVE_MODEL"].startswith("/models/")
     assert json.loads(of("VOLUME", 1)[0]) == ["/models"]
