@@ -43,32 +43,50 @@ private func q6KAddHalf(
 }
 
 /// As above, with vector 8g + c given by `value` (unpacked on the fly in decode, read back in multi-token passes).
+/// With `unrolled` the four blocks are written out rather than looped over, so that `q6KValue`'s shifts are
+/// chosen at compile time (see groupDotQ6_KAVX2).
 @inline(__always)
 private func q6KAddHalf(
     _ total: inout __m256, _ value: (Int) -> __m256i, _ block: UnsafeRawPointer, half h: Int, d: __m256,
-    quants a: UnsafeRawPointer, sums: UnsafePointer<Int16>, scales: UnsafePointer<Float>
+    quants a: UnsafeRawPointer, sums: UnsafePointer<Int16>, scales: UnsafePointer<Float>, unrolled: Bool = false
+) {
+    if unrolled {
+        q6KAddBlock(&total, value, block, half: h, group: 0, d: d, quants: a, sums: sums, scales: scales)
+        q6KAddBlock(&total, value, block, half: h, group: 1, d: d, quants: a, sums: sums, scales: scales)
+        q6KAddBlock(&total, value, block, half: h, group: 2, d: d, quants: a, sums: sums, scales: scales)
+        q6KAddBlock(&total, value, block, half: h, group: 3, d: d, quants: a, sums: sums, scales: scales)
+    } else {
+        for g in 0..<4 {
+            q6KAddBlock(&total, value, block, half: h, group: g, d: d, quants: a, sums: sums, scales: scales)
+        }
+    }
+}
+
+/// Adds the term of activation block 4h + g.
+@inline(__always)
+private func q6KAddBlock(
+    _ total: inout __m256, _ value: (Int) -> __m256i, _ block: UnsafeRawPointer, half h: Int, group g: Int,
+    d: __m256, quants a: UnsafeRawPointer, sums: UnsafePointer<Int16>, scales: UnsafePointer<Float>
 ) {
     let ones = _mm256_set1_epi16(1)
-    for g in 0..<4 {
-        let ab = 4 &* h &+ g
-        let q = a + 32 &* ab
-        @inline(__always)
-        func broadcast(_ offset: Int) -> __m256i { _mm256_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
-        /// sc · (dot − 32·s) for the 16 elements 16u…16u+15: pairs of products stay below 2 · 2 · 63 · 127 in Int16.
-        @inline(__always)
-        func part(_ u: Int) -> __m256i {
-            let v = 8 &* g &+ 4 &* u
-            let p0 = _mm256_add_epi16(_mm256_maddubs_epi16(value(v), broadcast(16 &* u)), _mm256_maddubs_epi16(value(v &+ 1), broadcast(16 &* u &+ 4)))
-            let p1 = _mm256_add_epi16(_mm256_maddubs_epi16(value(v &+ 2), broadcast(16 &* u &+ 8)), _mm256_maddubs_epi16(value(v &+ 3), broadcast(16 &* u &+ 12)))
-            let dot = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones))
-            let s = _mm256_set1_epi32(Int32(sums[2 &* ab &+ u]))
-            let scaleBytes = block.loadUnaligned(fromByteOffset: 16 &+ 8 &* (8 &* h &+ 2 &* g &+ u), as: Int64.self)
-            let sc = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(scaleBytes))
-            return _mm256_mullo_epi32(sc, _mm256_sub_epi32(dot, _mm256_slli_epi32(s, 5)))
-        }
-        let combined = _mm256_add_epi32(part(0), part(1))
-        total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(scales[ab])), _mm256_cvtepi32_ps(combined)))
+    let ab = 4 &* h &+ g
+    let q = a + 32 &* ab
+    @inline(__always)
+    func broadcast(_ offset: Int) -> __m256i { _mm256_set1_epi32(q.loadUnaligned(fromByteOffset: offset, as: Int32.self)) }
+    /// sc · (dot − 32·s) for the 16 elements 16u…16u+15: pairs of products stay below 2 · 2 · 63 · 127 in Int16.
+    @inline(__always)
+    func part(_ u: Int) -> __m256i {
+        let v = 8 &* g &+ 4 &* u
+        let p0 = _mm256_add_epi16(_mm256_maddubs_epi16(value(v), broadcast(16 &* u)), _mm256_maddubs_epi16(value(v &+ 1), broadcast(16 &* u &+ 4)))
+        let p1 = _mm256_add_epi16(_mm256_maddubs_epi16(value(v &+ 2), broadcast(16 &* u &+ 8)), _mm256_maddubs_epi16(value(v &+ 3), broadcast(16 &* u &+ 12)))
+        let dot = _mm256_add_epi32(_mm256_madd_epi16(p0, ones), _mm256_madd_epi16(p1, ones))
+        let s = _mm256_set1_epi32(Int32(sums[2 &* ab &+ u]))
+        let scaleBytes = block.loadUnaligned(fromByteOffset: 16 &+ 8 &* (8 &* h &+ 2 &* g &+ u), as: Int64.self)
+        let sc = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(scaleBytes))
+        return _mm256_mullo_epi32(sc, _mm256_sub_epi32(dot, _mm256_slli_epi32(s, 5)))
     }
+    let combined = _mm256_add_epi32(part(0), part(1))
+    total = _mm256_add_ps(total, _mm256_mul_ps(_mm256_mul_ps(d, _mm256_set1_ps(scales[ab])), _mm256_cvtepi32_ps(combined)))
 }
 
 /// Vector 8g + c of half `h` (see `q6KUnpackHalf`), unpacked alone.
@@ -89,7 +107,8 @@ private func q6KValue(_ block: UnsafeRawPointer, half h: Int, _ i: Int) -> __m25
     return _mm256_or_si256(nibbles, _mm256_and_si256(bits, top))
 }
 
-/// One Q6_K row group · one token.
+/// One Q6_K row group · one token. Its four blocks per half are written out: in a loop, LLVM picked each
+/// value's shift with a branch on the block number at run time.
 @inline(__always)
 func groupDotQ6_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: Int) -> SIMD8<Float> {
     var total = _mm256_setzero_ps()
@@ -101,7 +120,7 @@ func groupDotQ6_KAVX2(_ group: UnsafeRawPointer, _ x: Q8RowView, superBlocks: In
         let a = UnsafeRawPointer(x.quants + sb &* 256)
         for h in 0..<2 {
             q6KAddHalf(&total, { q6KValue(block, half: h, $0) }, block, half: h, d: d, quants: a,
-                       sums: x.sums + sb &* 16, scales: x.scales + sb &* 8)
+                       sums: x.sums + sb &* 16, scales: x.scales + sb &* 8, unrolled: true)
         }
     }
     return total
