@@ -4,7 +4,7 @@
 #               Config/llamaserve.json, then LLAMASERVE_* variables, then ARGS: make run ARGS="--port 9000".
 #   make test   build with tests, run the Swift tests, then the end-to-end tests against the real binary, then
 #               the Swift tests once more with the kernels' portable (arm64) code only, then the Docker image
-#               built and run without Docker (make test-image; as root with debootstrap, else skipped, saying so).
+#               built and run without Docker (make test-image; as root with mount and debootstrap, else skipped, saying so).
 ARGS ?=
 SWIFT_BUILD_FLAGS ?=
 
@@ -18,8 +18,8 @@ test: model test-deps
 	swift test --skip-build
 	python3 -m pytest -q Tests/EndToEnd
 	$(MAKE) test-portable
-	@if [ "$$(id -u)" = 0 ] && command -v debootstrap >/dev/null; then $(MAKE) test-image; \
-	else echo "test-image skipped: it needs root and debootstrap (apt-get install debootstrap)"; fi
+	@if [ "$$(id -u)" = 0 ] && command -v debootstrap >/dev/null && scripts/can-mount.sh; then $(MAKE) test-image; \
+	else echo "test-image skipped: it needs root, mount and debootstrap (apt-get install debootstrap)"; fi
 
 # The Swift tests again with the kernels' portable code only (what arm64 runs; see Package.swift), in a build
 # directory of their own.
