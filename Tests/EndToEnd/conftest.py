@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from readiness import is_ready
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(os.environ.get("LLAMASERVE_BIN", ROOT / ".build" / "debug" / "llamaserve"))
 MODEL = Path(os.environ.get("LLAMASERVE_TEST_MODEL", ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"))
@@ -58,12 +60,8 @@ class Server:
     def wait_until_ready(self, timeout=120):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except Exception:
-                pass
+            if is_ready(self.url):
+                return
             if self.process.poll() is not None:
                 raise RuntimeError("llamaserve exited:\n" + self.log)
             time.sleep(0.1)

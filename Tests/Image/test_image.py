@@ -29,6 +29,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "EndToEnd"))
 from dockerfile import ROOT, dockerignore_admits, instructions, of, settings  # noqa: E402
+from readiness import is_ready  # noqa: E402
 
 WORK = ROOT / ".build" / "image"
 MODELS = ROOT / "models"
@@ -234,12 +235,8 @@ class Container:
         while time.time() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"the container exited with {self.process.returncode}:\n{self.log}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=5) as response:
-                    if response.status == 200:
-                        return
-            except Exception:
-                pass
+            if is_ready(self.url):
+                return
             time.sleep(0.2)
         pytest.fail(f"the container was not ready after {timeout} s:\n{self.log}")
 
