@@ -117,7 +117,8 @@ enum ServeCommand {
         log.event("loading \(config.string("model")) (\(file.byteCount >> 20) MiB)")
         warmUp(file, log: log)
         return try LoadedModel.load(
-            path: config.string("model"), file: file, repackWeights: config.bool("repack_weights"), threads: threads, contextLength: context, parallel: config.integer("parallel"),
+            path: config.string("model"), file: file, repackWeights: config.bool("repack_weights"), threads: threads,
+            contextLength: context, parallel: config.integer("parallel"),
             kvCacheMiB: kv, batchTokens: config.integer("batch_size"), maxQueue: config.integer("max_queue"),
             queueTimeout: .seconds(config.integer("queue_timeout")), prefixCaching: config.bool("prefix_cache"),
             maxChoices: config.integer("max_choices"))

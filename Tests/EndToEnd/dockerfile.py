@@ -1,6 +1,7 @@
 """The repository's Dockerfile and .dockerignore, read as Docker reads them: shared by the static checks
 (test_deploy_docker.py) and the image built without Docker (Tests/Image)."""
 import fnmatch
+import json
 import re
 from pathlib import Path
 
@@ -54,3 +55,8 @@ def environment(stage):
     for line in of("ENV", stage):
         env.update(settings(line))
     return env
+
+
+def healthcheck_command(line):
+    """The exec-form command of a HEALTHCHECK instruction's arguments (what follows its options)."""
+    return json.loads(line[line.index("CMD ") + 4:])

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from conftest import BIN, ROOT, require_model
-from dockerfile import DOCKERFILE, dockerignore_admits, environment, of
+from dockerfile import DOCKERFILE, dockerignore_admits, environment, healthcheck_command, of
 
 
 def test_two_stages_toolchain_then_slim_runtime():
@@ -75,21 +75,21 @@ def test_configuration_by_environment_and_model_volume():
         assert resolved[name[len("LLAMASERVE_"):].lower()] == {"value": value, "source": name}
 
 
-def healthcheck_command():
+def image_healthcheck():
     (line,) = of("HEALTHCHECK", 1)
     assert re.search(r"--interval=\d+s", line) and re.search(r"--start-period=\d+s", line)
-    return json.loads(line[line.index("CMD ") + 4:])
+    return healthcheck_command(line)
 
 
 def test_healthcheck_passes_on_a_ready_server(server):
-    command = healthcheck_command()
+    command = image_healthcheck()
     assert command[0] == "bash" and shutil.which("bash")  # bash is in every Ubuntu and Debian image
     result = subprocess.run(command, env={**os.environ, "LLAMASERVE_PORT": str(server.port)}, timeout=30)
     assert result.returncode == 0
 
 
 def test_healthcheck_fails_while_loading_and_when_nothing_listens(tmp_path, start_server):
-    command = healthcheck_command()
+    command = image_healthcheck()
     fifo = tmp_path / "loading.gguf"
     os.mkfifo(fifo)  # holds the model load at open(): /health stays 503 (see test_deploy_sigterm.py)
     s = start_server(["--model", str(fifo)], model=False, wait_ready=False)

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "EndToEnd"))
-from dockerfile import ROOT, dockerignore_admits, instructions, of, settings  # noqa: E402
+from dockerfile import ROOT, dockerignore_admits, healthcheck_command, instructions, of, settings  # noqa: E402
 from readiness import is_ready  # noqa: E402
 
 WORK = ROOT / ".build" / "image"
@@ -54,8 +54,8 @@ def run(command, **kwargs):
     return result
 
 
-def os_release(root="/"):
-    text = Path(root, "etc/os-release").read_text()
+def os_release():
+    text = Path("/etc/os-release").read_text()
     return dict(re.findall(r'^(\w+)="?([^"\n]*)"?$', text, re.M))
 
 
@@ -104,7 +104,8 @@ def build_stage():
     assert match, f"the build stage is {source!r}: this harness stands in for swift:X.Y-<debian suite> only"
     version, suite = match.groups()
     here = os_release()
-    swift = run(["swift", "--version"]).stdout + run(["swift", "--version"]).stderr
+    version_run = run(["swift", "--version"])
+    swift = version_run.stdout + version_run.stderr
     if here.get("VERSION_CODENAME") != suite or f"Swift version {version}" not in swift:
         pytest.fail(f"the build stage is {source}; this machine is {here.get('PRETTY_NAME')} with "
                     f"{swift.splitlines()[0]}")
@@ -127,7 +128,7 @@ def build_stage():
         stale.unlink() if stale.is_file() else stale.rmdir()
     workdir = context
     for word, rest, stage in instructions():
-        if stage != 0 or word in ("FROM",):
+        if stage != 0 or word == "FROM":
             continue
         if word == "WORKDIR":
             workdir = context  # /build: the context's copy
@@ -186,7 +187,7 @@ def runtime_stage(staging):
         elif word == "CMD":
             command = json.loads(rest)
         elif word == "HEALTHCHECK":
-            healthcheck = json.loads(rest[rest.index("CMD ") + 4:])
+            healthcheck = healthcheck_command(rest)
         elif word in ("EXPOSE", "STOPSIGNAL"):
             pass
         else:
@@ -274,6 +275,13 @@ def container(image):
         c.stop()
 
 
+def chat_request(container, content, **fields):
+    """A greedy chat completion request to `container` with one user message."""
+    body = {"model": "default", "temperature": 0, "messages": [{"role": "user", "content": content}], **fields}
+    return urllib.request.Request(container.url + "/v1/chat/completions", data=json.dumps(body).encode(),
+                                  headers={"Content-Type": "application/json"})
+
+
 def test_the_binary_needs_only_the_c_and_cpp_runtimes(image):
     root = image[0]
     result = run(["chroot", str(root), "ldd", "/app/llamaserve"])
@@ -291,11 +299,7 @@ def test_serves_chat_as_a_non_root_user_and_passes_its_health_check(container):
     assert "listening on http://0.0.0.0:" in c.log  # LLAMASERVE_HOST from the image's ENV
     health = subprocess.run(c.exec(c.healthcheck), capture_output=True, timeout=30)
     assert health.returncode == 0, health.stderr
-    body = json.dumps({"model": "default", "max_tokens": 8, "temperature": 0,
-                       "messages": [{"role": "user", "content": "What is the capital of France?"}]}).encode()
-    request = urllib.request.Request(c.url + "/v1/chat/completions", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with urllib.request.urlopen(chat_request(c, "What is the capital of France?", max_tokens=8), timeout=120) as response:
         reply = json.load(response)
     assert reply["choices"][0]["message"]["content"].strip()
     assert reply["usage"]["completion_tokens"] == 8
@@ -304,11 +308,8 @@ def test_serves_chat_as_a_non_root_user_and_passes_its_health_check(container):
 def test_stop_signal_drains_a_running_stream_and_exits_zero(container):
     c = container()
     c.wait_ready()
-    body = json.dumps({"model": "default", "max_tokens": 64, "temperature": 0, "stream": True,
-                       "messages": [{"role": "user", "content": "Count from one to twenty."}]}).encode()
-    request = urllib.request.Request(c.url + "/v1/chat/completions", data=body,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as response:
+    with urllib.request.urlopen(chat_request(c, "Count from one to twenty.", max_tokens=64, stream=True),
+                                timeout=120) as response:
         first = response.readline()
         assert first.startswith(b"data: ")
         (stop_signal,) = of("STOPSIGNAL", 1)
